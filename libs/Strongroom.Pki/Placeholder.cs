@@ -1,0 +1,1 @@
+namespace Strongroom.Pki;
