@@ -1,0 +1,346 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Strongroom.Crypto;
+
+/// <summary>The outcome of a JWS verification.</summary>
+public enum JwsVerificationStatus
+{
+    /// <summary>The signature is valid under the policy.</summary>
+    Valid = 1,
+
+    /// <summary>Well formed and acceptable, but the signature does not verify with the key.</summary>
+    InvalidSignature,
+
+    /// <summary>The protected header breaks the policy (alg, key-carrying members, crit, b64, unprotected header).</summary>
+    HeaderRejected,
+
+    /// <summary>No key was found for the header's kid.</summary>
+    UnknownKey,
+
+    /// <summary>Not a JWS: segment count, base64url, JSON, lengths.</summary>
+    Malformed,
+}
+
+/// <summary>
+/// The answer of <see cref="Jws"/> verification: a failed check is an answer, never an exception.
+/// <see cref="Payload"/> is released only when <see cref="IsValid"/>; the header is given whenever it
+/// parsed, for diagnostics and kid look-up, and must not be trusted unless valid.
+/// </summary>
+public sealed class JwsVerificationResult
+{
+    private JwsVerificationResult(JwsVerificationStatus status, string reason, JsonElement? header, byte[]? payload)
+    {
+        Status = status;
+        Reason = reason;
+        ProtectedHeader = header;
+        Payload = payload;
+    }
+
+    public JwsVerificationStatus Status { get; }
+
+    public bool IsValid => Status == JwsVerificationStatus.Valid;
+
+    /// <summary>Fixed text saying which rule decided (never contains key material).</summary>
+    public string Reason { get; }
+
+    /// <summary>The parsed protected header (a detached clone), or null when it did not parse.</summary>
+    public JsonElement? ProtectedHeader { get; }
+
+    /// <summary>The header's kid, if it parsed and has one.</summary>
+    public string? Kid =>
+        ProtectedHeader is { } header && header.TryGetProperty("kid", out JsonElement kid) && kid.ValueKind == JsonValueKind.String ? kid.GetString() : null;
+
+    /// <summary>The payload bytes, only for a valid signature.</summary>
+    public byte[]? Payload { get; }
+
+    internal static JwsVerificationResult Valid(JsonElement header, byte[] payload) =>
+        new(JwsVerificationStatus.Valid, "valid", header, payload);
+
+    internal static JwsVerificationResult Failed(JwsVerificationStatus status, string reason, JsonElement? header = null) =>
+        new(status, reason, header, null);
+}
+
+/// <summary>
+/// JWS (RFC 7515) with EdDSA/Ed25519 (RFC 8037) only, compact and flattened JSON serializations.
+/// Signing always writes <c>alg: EdDSA</c> and the key's <c>kid</c>; detached payloads leave the
+/// payload segment empty (RFC 7515 appendix F), never <c>b64: false</c>. Verification pins the
+/// algorithm, refuses header members that carry or point at keys, refuses <c>crit</c> naming
+/// anything not understood (nothing by default, and never <c>b64</c>), refuses duplicate members and
+/// non-canonical base64url.
+/// </summary>
+public static class Jws
+{
+    public const string Algorithm = "EdDSA";
+
+    private static readonly HashSet<string> ReservedForSigner = new(StringComparer.Ordinal) { "alg", "kid" };
+
+    /// <summary>Members that make a verifier fetch or trust a key named by the token itself.</summary>
+    private static readonly HashSet<string> KeyCarryingMembers = new(StringComparer.Ordinal) { "jwk", "jku", "x5u", "x5c" };
+
+    /// <summary>Members this profile never writes, so a caller cannot ask for them either.</summary>
+    private static readonly HashSet<string> ForbiddenForSigner = new(StringComparer.Ordinal) { "jwk", "jku", "x5u", "x5c", "x5t", "x5t#S256", "crit", "b64" };
+
+    /// <summary>
+    /// Signs <paramref name="payload"/>; the protected header is <c>{"alg":"EdDSA","kid":kid, ...members}</c>
+    /// in that order. Returns the compact serialization (payload segment empty when detached).
+    /// </summary>
+    public static string SignCompact(Ed25519KeyPair key, string kid, ReadOnlySpan<byte> payload, IEnumerable<KeyValuePair<string, JsonNode?>>? headerMembers = null, bool detachedPayload = false)
+    {
+        (string header, string payloadSegment, string signature) = SignSegments(key, kid, payload, headerMembers);
+        return header + "." + (detachedPayload ? string.Empty : payloadSegment) + "." + signature;
+    }
+
+    /// <summary>Signs and returns the flattened JSON serialization (no unprotected header; payload omitted when detached).</summary>
+    public static string SignFlattened(Ed25519KeyPair key, string kid, ReadOnlySpan<byte> payload, IEnumerable<KeyValuePair<string, JsonNode?>>? headerMembers = null, bool detachedPayload = false)
+    {
+        (string header, string payloadSegment, string signature) = SignSegments(key, kid, payload, headerMembers);
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("protected", header);
+            if (!detachedPayload)
+            {
+                writer.WriteString("payload", payloadSegment);
+            }
+
+            writer.WriteString("signature", signature);
+            writer.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>Verifies a compact JWS with one key.</summary>
+    public static JwsVerificationResult VerifyCompact(string jws, Ed25519PublicKey key, byte[]? detachedPayload = null, IReadOnlyCollection<string>? understoodCriticalMembers = null)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return VerifyCompact(jws, _ => key, detachedPayload, understoodCriticalMembers);
+    }
+
+    /// <summary>Verifies a compact JWS, finding the key by the header's kid (null when there is none).</summary>
+    public static JwsVerificationResult VerifyCompact(string jws, Func<string?, Ed25519PublicKey?> keyByKid, byte[]? detachedPayload = null, IReadOnlyCollection<string>? understoodCriticalMembers = null)
+    {
+        ArgumentNullException.ThrowIfNull(keyByKid);
+        if (jws is null)
+        {
+            return JwsVerificationResult.Failed(JwsVerificationStatus.Malformed, "no JWS");
+        }
+
+        string[] segments = jws.Split('.');
+        if (segments.Length != 3)
+        {
+            return JwsVerificationResult.Failed(JwsVerificationStatus.Malformed, "a compact JWS has three segments");
+        }
+
+        return VerifySegments(segments[0], segments[1], segments[2], keyByKid, detachedPayload, understoodCriticalMembers);
+    }
+
+    /// <summary>Verifies a flattened JSON JWS with one key.</summary>
+    public static JwsVerificationResult VerifyFlattened(string json, Ed25519PublicKey key, byte[]? detachedPayload = null, IReadOnlyCollection<string>? understoodCriticalMembers = null)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return VerifyFlattened(json, _ => key, detachedPayload, understoodCriticalMembers);
+    }
+
+    /// <summary>Verifies a flattened JSON JWS, finding the key by kid.</summary>
+    public static JwsVerificationResult VerifyFlattened(string json, Func<string?, Ed25519PublicKey?> keyByKid, byte[]? detachedPayload = null, IReadOnlyCollection<string>? understoodCriticalMembers = null)
+    {
+        ArgumentNullException.ThrowIfNull(keyByKid);
+        if (json is null)
+        {
+            return JwsVerificationResult.Failed(JwsVerificationStatus.Malformed, "no JWS");
+        }
+
+        using JsonDocument? document = StrictJson.TryParseObject(Encoding.UTF8.GetBytes(json));
+        if (document is null)
+        {
+            return JwsVerificationResult.Failed(JwsVerificationStatus.Malformed, "not a strict JSON object");
+        }
+
+        string? protectedSegment = null;
+        string payloadSegment = string.Empty;
+        string? signature = null;
+        foreach (JsonProperty member in document.RootElement.EnumerateObject())
+        {
+            if (member.Name == "header")
+            {
+                // Unprotected members are not covered by the signature; this profile has none.
+                return JwsVerificationResult.Failed(JwsVerificationStatus.HeaderRejected, "unprotected header members are not accepted");
+            }
+
+            if (member.Value.ValueKind != JsonValueKind.String)
+            {
+                return JwsVerificationResult.Failed(JwsVerificationStatus.Malformed, "JWS JSON members must be strings");
+            }
+
+            switch (member.Name)
+            {
+                case "protected":
+                    protectedSegment = member.Value.GetString();
+                    break;
+                case "payload":
+                    payloadSegment = member.Value.GetString()!;
+                    break;
+                case "signature":
+                    signature = member.Value.GetString();
+                    break;
+                default:
+                    return JwsVerificationResult.Failed(JwsVerificationStatus.Malformed, "unexpected member in flattened JWS JSON");
+            }
+        }
+
+        if (protectedSegment is null || signature is null)
+        {
+            return JwsVerificationResult.Failed(JwsVerificationStatus.Malformed, "flattened JWS needs protected and signature");
+        }
+
+        return VerifySegments(protectedSegment, payloadSegment, signature, keyByKid, detachedPayload, understoodCriticalMembers);
+    }
+
+    private static (string Header, string Payload, string Signature) SignSegments(Ed25519KeyPair key, string kid, ReadOnlySpan<byte> payload, IEnumerable<KeyValuePair<string, JsonNode?>>? headerMembers)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentException.ThrowIfNullOrEmpty(kid);
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("alg", Algorithm);
+            writer.WriteString("kid", kid);
+            var written = new HashSet<string>(ReservedForSigner, StringComparer.Ordinal);
+            foreach ((string name, JsonNode? value) in headerMembers ?? [])
+            {
+                if (ForbiddenForSigner.Contains(name) || !written.Add(name))
+                {
+                    throw CryptoError.InvalidArgument("The JWS header member '" + name + "' is reserved, forbidden or repeated.");
+                }
+
+                writer.WritePropertyName(name);
+                if (value is null)
+                {
+                    writer.WriteNullValue();
+                }
+                else
+                {
+                    value.WriteTo(writer);
+                }
+            }
+
+            writer.WriteEndObject();
+        }
+
+        string header = StrictBase64.EncodeUrl(buffer.WrittenSpan);
+        string payloadSegment = StrictBase64.EncodeUrl(payload);
+        byte[] signature = key.Sign(Encoding.ASCII.GetBytes(header + "." + payloadSegment));
+        return (header, payloadSegment, StrictBase64.EncodeUrl(signature));
+    }
+
+    private static JwsVerificationResult VerifySegments(string headerSegment, string payloadSegment, string signatureSegment, Func<string?, Ed25519PublicKey?> keyByKid, byte[]? detachedPayload, IReadOnlyCollection<string>? understoodCriticalMembers)
+    {
+        if (!StrictBase64.TryDecodeUrl(headerSegment, out byte[]? headerBytes))
+        {
+            return JwsVerificationResult.Failed(JwsVerificationStatus.Malformed, "header is not canonical unpadded base64url");
+        }
+
+        if (!StrictBase64.TryDecodeUrl(signatureSegment, out byte[]? signature) || signature.Length != Ed25519PublicKey.SignatureSize)
+        {
+            return JwsVerificationResult.Failed(JwsVerificationStatus.Malformed, "signature is not 64 bytes of canonical base64url");
+        }
+
+        byte[]? payload;
+        if (detachedPayload is not null)
+        {
+            if (payloadSegment.Length != 0)
+            {
+                return JwsVerificationResult.Failed(JwsVerificationStatus.Malformed, "a detached payload was given but the JWS carries one");
+            }
+
+            payload = detachedPayload;
+            payloadSegment = StrictBase64.EncodeUrl(detachedPayload);
+        }
+        else if (!StrictBase64.TryDecodeUrl(payloadSegment, out payload))
+        {
+            return JwsVerificationResult.Failed(JwsVerificationStatus.Malformed, "payload is not canonical unpadded base64url");
+        }
+
+        using JsonDocument? document = StrictJson.TryParseObject(headerBytes);
+        if (document is null)
+        {
+            return JwsVerificationResult.Failed(JwsVerificationStatus.Malformed, "header is not a strict JSON object without duplicate members");
+        }
+
+        JsonElement header = document.RootElement.Clone();
+        string? rejection = CheckHeader(header, understoodCriticalMembers);
+        if (rejection is not null)
+        {
+            return JwsVerificationResult.Failed(JwsVerificationStatus.HeaderRejected, rejection, header);
+        }
+
+        string? kid = header.TryGetProperty("kid", out JsonElement kidElement) ? kidElement.GetString() : null;
+        Ed25519PublicKey? key = keyByKid(kid);
+        if (key is null)
+        {
+            return JwsVerificationResult.Failed(JwsVerificationStatus.UnknownKey, "no key for this kid", header);
+        }
+
+        byte[] signingInput = Encoding.ASCII.GetBytes(headerSegment + "." + payloadSegment);
+        return key.Verify(signingInput, signature)
+            ? JwsVerificationResult.Valid(header, payload)
+            : JwsVerificationResult.Failed(JwsVerificationStatus.InvalidSignature, "signature does not verify", header);
+    }
+
+    /// <summary>Returns why the header is refused, or null when acceptable.</summary>
+    private static string? CheckHeader(JsonElement header, IReadOnlyCollection<string>? understoodCriticalMembers)
+    {
+        if (!header.TryGetProperty("alg", out JsonElement alg) || alg.ValueKind != JsonValueKind.String || alg.GetString() != Algorithm)
+        {
+            return "alg must be EdDSA";
+        }
+
+        foreach (JsonProperty member in header.EnumerateObject())
+        {
+            if (KeyCarryingMembers.Contains(member.Name))
+            {
+                return "header member " + member.Name + " is not accepted";
+            }
+        }
+
+        if (header.TryGetProperty("kid", out JsonElement kid) && kid.ValueKind != JsonValueKind.String)
+        {
+            return "kid must be a string";
+        }
+
+        // b64 (RFC 7797) changes what is signed; this profile never uses it, in crit or not.
+        if (header.TryGetProperty("b64", out _))
+        {
+            return "b64 is not accepted";
+        }
+
+        if (header.TryGetProperty("crit", out JsonElement crit))
+        {
+            if (crit.ValueKind != JsonValueKind.Array || crit.GetArrayLength() == 0)
+            {
+                return "crit must be a non-empty array";
+            }
+
+            foreach (JsonElement name in crit.EnumerateArray())
+            {
+                if (name.ValueKind != JsonValueKind.String)
+                {
+                    return "crit must list strings";
+                }
+
+                string value = name.GetString()!;
+                if (value == "b64" || understoodCriticalMembers is null || !understoodCriticalMembers.Contains(value) || !header.TryGetProperty(value, out _))
+                {
+                    return "crit lists a member that is not understood";
+                }
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,7 +1,0 @@
-namespace Strongroom.Crypto.Tests;
-
-public class PlaceholderTests
-{
-    [Fact]
-    public void Builds() => Assert.True(true);
-}
