@@ -1,0 +1,74 @@
+using System.Net;
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Strongroom.Hosting.Audit;
+using Strongroom.Pki;
+
+namespace Strongroom.Hosting.Tls;
+
+/// <summary>
+/// Kestrel listeners that require a client certificate at the handshake. The handshake is
+/// configured per connection (a TLS handshake callback), which gives three things Kestrel's
+/// ClientCertificateValidation cannot: the server certificate is re-read on renewal, the validation
+/// callback runs even when no certificate is sent, and refusals are audited from the TLS layer.
+/// </summary>
+public sealed class ServerTls(ReloadingCertificate serverCertificate, PeerCertificateValidator validator, AuditTrail audit, TimeSpan handshakeTimeout)
+{
+    public void Listen(KestrelServerOptions kestrel, string endpoint, string listenerName)
+    {
+        kestrel.Listen(ParseEndpoint(endpoint), listen =>
+        {
+            listen.Protocols = HttpProtocols.Http2;
+            listen.UseHttps(new TlsHandshakeCallbackOptions
+            {
+                HandshakeTimeout = handshakeTimeout,
+                OnConnection = context => ValueTask.FromResult(CreateOptions(context.Connection, listenerName)),
+            });
+        });
+    }
+
+    private SslServerAuthenticationOptions CreateOptions(ConnectionContext connection, string listenerName)
+    {
+        connection.Items[StrongroomInterceptor.ListenerKey] = listenerName;
+        return new SslServerAuthenticationOptions
+        {
+            ServerCertificateContext = serverCertificate.Context,
+            ClientCertificateRequired = true,
+            EnabledSslProtocols = SslProtocols.Tls13,
+            ApplicationProtocols = [SslApplicationProtocol.Http2],
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+            {
+                var check = validator.Validate(certificate, PeerRole.Client);
+                if (!check.Ok)
+                {
+                    audit.Append(new AuditEvent(
+                        check.Identity?.ToString() ?? "-",
+                        "tls.handshake",
+                        "REFUSED",
+                        Detail: check.Reason + " from " + connection.RemoteEndPoint,
+                        Peer: listenerName));
+                    return false;
+                }
+
+                connection.Items[StrongroomInterceptor.PeerKey] = check.Identity;
+                return true;
+            },
+        };
+    }
+
+    public static IPEndPoint ParseEndpoint(string value)
+    {
+        if (!IPEndPoint.TryParse(value, out var endpoint))
+        {
+            throw new FormatException($"listener '{value}' is not an address:port");
+        }
+
+        return endpoint;
+    }
+}

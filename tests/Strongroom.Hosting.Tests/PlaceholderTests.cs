@@ -1,7 +1,0 @@
-namespace Strongroom.Hosting.Tests;
-
-public class PlaceholderTests
-{
-    [Fact]
-    public void Builds() => Assert.True(true);
-}
