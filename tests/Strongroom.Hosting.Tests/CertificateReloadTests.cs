@@ -1,5 +1,6 @@
 using Strongroom.Hosting.Tests.Support;
 using Strongroom.Pki;
+using Strongroom.Testing;
 using Strongroom.Testing.V1;
 
 namespace Strongroom.Hosting.Tests;

@@ -2,6 +2,7 @@ using Google.Rpc;
 using Grpc.Core;
 using Strongroom.Hosting.Tests.Support;
 using Strongroom.Pki;
+using Strongroom.Testing;
 using Strongroom.Testing.V1;
 
 namespace Strongroom.Hosting.Tests;

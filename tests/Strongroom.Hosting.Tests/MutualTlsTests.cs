@@ -2,6 +2,7 @@ using Grpc.Core;
 using Strongroom.Hosting.Tests.Support;
 using Strongroom.Hosting.Tls;
 using Strongroom.Pki;
+using Strongroom.Testing;
 using Strongroom.Testing.V1;
 
 namespace Strongroom.Hosting.Tests;

@@ -1,5 +1,6 @@
 using Strongroom.Hosting.Tests.Support;
 using Strongroom.Pki;
+using Strongroom.Testing;
 
 namespace Strongroom.Hosting.Tests;
 

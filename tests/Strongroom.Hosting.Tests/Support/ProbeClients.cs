@@ -6,6 +6,7 @@ using Grpc.Net.Client;
 using Strongroom.Hosting.Clients;
 using Strongroom.Hosting.Tls;
 using Strongroom.Pki;
+using Strongroom.Testing;
 using Strongroom.Testing.V1;
 
 namespace Strongroom.Hosting.Tests.Support;

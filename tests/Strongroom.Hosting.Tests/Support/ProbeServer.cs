@@ -1,10 +1,9 @@
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Strongroom.Hosting.Audit;
 using Strongroom.Pki;
+using Strongroom.Testing;
 
 namespace Strongroom.Hosting.Tests.Support;
 
@@ -111,10 +110,5 @@ public sealed class ProbeServer : IAsyncDisposable
         await App.DisposeAsync();
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => Ports.Free();
 }

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using Strongroom.Pki;
 
-namespace Strongroom.Hosting.Tests.Support;
+namespace Strongroom.Testing;
 
 /// <summary>A real deployment PKI in a temporary folder, made with the same code the CLI uses.</summary>
 public sealed class TestPki : IDisposable
