@@ -1,1 +1,3 @@
-return 0;
+using Strongroom.Cli;
+
+return await StrongroomCli.Build().Parse(args).InvokeAsync();

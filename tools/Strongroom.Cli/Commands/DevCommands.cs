@@ -1,0 +1,82 @@
+using System.CommandLine;
+using Strongroom.Cli.Dev;
+
+namespace Strongroom.Cli.Commands;
+
+/// <summary><c>strongroom dev …</c>: the local stack on 127.0.0.1, for development and demos.</summary>
+public static class DevCommands
+{
+    public static Command Build()
+    {
+        var state = new Option<string?>("--state") { Description = "State folder (default: .dev in the repository)" };
+        var once = new Option<bool>("--once") { Description = "Start, check, stop and exit (for CI); default: keep running until Ctrl-C" };
+
+        var up = new Command("up", "Build, generate the dev PKI, start the stack on 127.0.0.1 and health-check every service.") { state, once };
+        up.SetAction((r, ct) => UpAsync(r.GetValue(state), r.GetValue(once), Console.Out, ct));
+
+        var reset = new Command("reset", "Delete all local dev state (PKI, secrets, stores, logs).") { state };
+        reset.SetAction(r => Reset(r.GetValue(state), Console.Out));
+
+        return new Command("dev", "The local stack on 127.0.0.1.") { up, reset };
+    }
+
+    private static DevLayout Layout(string? state)
+    {
+        var repo = DevLayout.FindRepoRoot(Environment.CurrentDirectory);
+        return new DevLayout(repo, state ?? Path.Combine(repo, ".dev"));
+    }
+
+    public static async Task<int> UpAsync(string? state, bool once, TextWriter output, CancellationToken cancellationToken)
+    {
+        var layout = Layout(state);
+        await using var stack = new DevStack(layout, output);
+        if (!await stack.BuildAsync(cancellationToken))
+        {
+            return ExitCodes.Failed;
+        }
+
+        stack.EnsurePki();
+        foreach (var spec in ServiceSpec.All)
+        {
+            stack.Start(spec);
+            if (!await stack.WaitHealthyAsync(spec, TimeSpan.FromSeconds(60), cancellationToken))
+            {
+                return ExitCodes.NotReady;
+            }
+        }
+
+        if (once)
+        {
+            output.WriteLine("==> stack is up and healthy; stopping (--once)");
+            return ExitCodes.Ok;
+        }
+
+        output.WriteLine("==> stack is up; press Ctrl-C to stop");
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            output.WriteLine("==> stopping");
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    public static int Reset(string? state, TextWriter output)
+    {
+        var layout = Layout(state);
+        if (Directory.Exists(layout.StateRoot))
+        {
+            Directory.Delete(layout.StateRoot, recursive: true);
+            output.WriteLine($"deleted {layout.StateRoot}");
+        }
+        else
+        {
+            output.WriteLine($"nothing to delete at {layout.StateRoot}");
+        }
+
+        return ExitCodes.Ok;
+    }
+}

@@ -1,0 +1,192 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Grpc.Health.V1;
+using Strongroom.Cli.Commands;
+using Strongroom.Hosting.Clients;
+using Strongroom.Hosting.Tls;
+using Strongroom.Pki;
+
+namespace Strongroom.Cli.Dev;
+
+/// <summary>
+/// Builds and starts the local stack as real processes on 127.0.0.1, health-checks each over mTLS,
+/// and stops them cleanly (SIGTERM, then kill after a grace period).
+/// </summary>
+public sealed partial class DevStack(DevLayout layout, TextWriter output) : IAsyncDisposable
+{
+    private readonly List<(ServiceSpec Spec, Process Process)> _running = [];
+
+    public async Task<bool> BuildAsync(CancellationToken cancellationToken)
+    {
+        foreach (var spec in ServiceSpec.All)
+        {
+            Step($"build {spec.Name}");
+            var exit = await RunAsync("dotnet", ["build", spec.ProjectPath(layout), "-c", "Debug", "--nologo", "-v", "q", "-clp:ErrorsOnly"], cancellationToken);
+            if (exit != 0)
+            {
+                output.WriteLine($"  build of {spec.Name} failed (exit {exit}); run: dotnet build {spec.ProjectPath(layout)}");
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public void EnsurePki()
+    {
+        Step("dev PKI");
+        PkiCommands.Init(layout.Pki, "dev", 7, new PrefixWriter(output, "  "));
+    }
+
+    public void Start(ServiceSpec spec)
+    {
+        var pki = new PkiDirectory(layout.Pki);
+        var id = WorkloadIdentity.Service(spec.Name);
+        Directory.CreateDirectory(layout.Data(spec.Name));
+        Directory.CreateDirectory(layout.Logs);
+        var args = new List<string>
+        {
+            spec.AssemblyPath(layout),
+            "--contentRoot", spec.OutputFolder(layout),
+            $"--Strongroom:Identity={spec.Name}",
+            $"--Strongroom:Tls:CaFile={pki.TrustBundlePath}",
+            $"--Strongroom:Tls:CertFile={pki.CertificatePath(id)}",
+            $"--Strongroom:Tls:KeyFile={pki.KeyPath(id)}",
+            $"--Strongroom:Listeners:Public=127.0.0.1:{spec.PublicPort}",
+            $"--Strongroom:Audit:Path={Path.Combine(layout.Data(spec.Name), "audit.log")}",
+        };
+        if (spec.AdminPort is { } admin)
+        {
+            args.Add($"--Strongroom:Listeners:Admin=127.0.0.1:{admin}");
+        }
+
+        var logPath = Path.Combine(layout.Logs, spec.Name + ".log");
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = layout.Data(spec.Name),
+        };
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        info.Environment["DOTNET_ENVIRONMENT"] = "Development";
+        var process = Process.Start(info) ?? throw new InvalidOperationException("could not start " + spec.Name);
+        var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.WriteLine(e.Data); } } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.WriteLine(e.Data); } } };
+        process.Exited += (_, _) => { lock (log) { log.Dispose(); } };
+        process.EnableRaisingEvents = true;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _running.Add((spec, process));
+        Step($"start {spec.Name} (pid {process.Id}) on 127.0.0.1:{spec.PublicPort}" + (spec.AdminPort is { } a2 ? $", admin :{a2}" : "") + $"; log {logPath}");
+    }
+
+    /// <summary>Calls gRPC health over mTLS as the operator, checking the server really is <paramref name="spec"/>.</summary>
+    public async Task<bool> WaitHealthyAsync(ServiceSpec spec, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var pki = new PkiDirectory(layout.Pki);
+        var op = WorkloadIdentity.Operator("admin");
+        using var cert = new ReloadingCertificate(pki.CertificatePath(op), pki.KeyPath(op), TimeSpan.FromSeconds(1));
+        var validator = new PeerCertificateValidator(new TrustAnchor(pki.TrustBundlePath, TimeSpan.FromSeconds(1)), new NoDenyList());
+        var invoker = MtlsChannelFactory.Create(
+            new DownstreamOptions { Address = $"https://127.0.0.1:{spec.PublicPort}", Identity = spec.Name, Deadline = TimeSpan.FromSeconds(2) },
+            cert, validator);
+        var client = new Health.HealthClient(invoker);
+        var deadline = DateTime.UtcNow + timeout;
+        var process = _running.First(r => r.Spec == spec).Process;
+        while (DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
+        {
+            if (process.HasExited)
+            {
+                output.WriteLine($"  {spec.Name} exited with code {process.ExitCode}; see {Path.Combine(layout.Logs, spec.Name + ".log")}");
+                return false;
+            }
+
+            try
+            {
+                var reply = await client.CheckAsync(new HealthCheckRequest(), cancellationToken: cancellationToken);
+                if (reply.Status == HealthCheckResponse.Types.ServingStatus.Serving)
+                {
+                    Step($"{spec.Name} is healthy (gRPC health over mTLS, server identity {WorkloadIdentity.Service(spec.Name)} verified)");
+                    return true;
+                }
+            }
+            catch (Grpc.Core.RpcException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(250, cancellationToken);
+        }
+
+        output.WriteLine($"  {spec.Name} did not become healthy within {timeout.TotalSeconds:0}s; see {Path.Combine(layout.Logs, spec.Name + ".log")}");
+        return false;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        for (var i = _running.Count - 1; i >= 0; i--)
+        {
+            var (spec, process) = _running[i];
+            if (process.HasExited)
+            {
+                continue;
+            }
+
+            _ = Kill(process.Id, SigTerm);
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await process.WaitForExitAsync(grace.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            Step($"stopped {spec.Name}");
+            process.Dispose();
+        }
+
+        _running.Clear();
+    }
+
+    private void Step(string message) => output.WriteLine("==> " + message);
+
+    private static async Task<int> RunAsync(string file, IEnumerable<string> args, CancellationToken cancellationToken)
+    {
+        var info = new ProcessStartInfo(file);
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(info)!;
+        await process.WaitForExitAsync(cancellationToken);
+        return process.ExitCode;
+    }
+
+    private const int SigTerm = 15;
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+
+    private sealed class NoDenyList : IDenyList
+    {
+        public bool IsDenied(WorkloadIdentity identity) => false;
+    }
+}
+
+/// <summary>Indents another writer's lines (for nested step output).</summary>
+internal sealed class PrefixWriter(TextWriter inner, string prefix) : TextWriter
+{
+    public override System.Text.Encoding Encoding => inner.Encoding;
+
+    public override void WriteLine(string? value) => inner.WriteLine(prefix + value);
+
+    public override void Write(char value) => inner.Write(value);
+}

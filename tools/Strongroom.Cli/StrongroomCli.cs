@@ -1,0 +1,16 @@
+using System.CommandLine;
+using Strongroom.Cli.Commands;
+
+namespace Strongroom.Cli;
+
+/// <summary>The <c>strongroom</c> command tree. Each group lives in its own class under Commands/.</summary>
+public static class StrongroomCli
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("Strongroom: end-to-end encrypted work for compute runners, with verifiable results.");
+        root.Subcommands.Add(PkiCommands.Build());
+        root.Subcommands.Add(DevCommands.Build());
+        return root;
+    }
+}
