@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Strongroom.Crypto;
 
 /// <summary>
-/// The JSON reading rules for key and header documents: RFC 8259 only (no comments, no trailing
+/// The JSON reading rules for key and header documents: RFC 8259 only (valid UTF-8, no comments, no trailing
 /// commas), shallow, and no member name twice in any object — two parsers must never disagree
 /// about which of two values is meant.
 /// </summary>
@@ -22,6 +22,12 @@ internal static class StrictJson
     /// <summary>Parses a JSON object; null when it is not strict JSON or not an object.</summary>
     internal static JsonDocument? TryParseObject(ReadOnlyMemory<byte> utf8)
     {
+        // System.Text.Json does not check the UTF-8 inside string values until they are read.
+        if (!System.Text.Unicode.Utf8.IsValid(utf8.Span))
+        {
+            return null;
+        }
+
         JsonDocument document;
         try
         {
