@@ -3,7 +3,9 @@ using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Strongroom.Hosting.Audit;
@@ -61,6 +63,22 @@ public sealed class ServerTls(ReloadingCertificate serverCertificate, PeerCertif
             },
         };
     }
+
+    /// <summary>
+    /// The identity this connection's handshake validated, for code that is not behind the gRPC
+    /// interceptor (the edge's proxy pipeline); null when the connection was not set up by <see cref="Listen"/>.
+    /// </summary>
+    public static WorkloadIdentity? PeerOf(HttpContext context) =>
+        context.Features.Get<IConnectionItemsFeature>()?.Items is { } items
+        && items.TryGetValue(StrongroomInterceptor.PeerKey, out var peer)
+            ? peer as WorkloadIdentity
+            : null;
+
+    /// <summary>Whether this request arrived on the admin listener.</summary>
+    public static bool IsAdminListener(HttpContext context) =>
+        context.Features.Get<IConnectionItemsFeature>()?.Items is { } items
+        && items.TryGetValue(StrongroomInterceptor.ListenerKey, out var listener)
+        && Equals(listener, StrongroomInterceptor.AdminListener);
 
     public static IPEndPoint ParseEndpoint(string value)
     {

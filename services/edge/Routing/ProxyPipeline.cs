@@ -1,0 +1,45 @@
+using Grpc.Core;
+using Strongroom.Edge.Guard;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Strongroom.Edge.Routing;
+
+/// <summary>Steps YARP runs for a matched route, before and after forwarding.</summary>
+public static class ProxyPipeline
+{
+    /// <summary>
+    /// Forwards only an exact, case-sensitive client-facing method path on a gRPC POST from a
+    /// validated client. ASP.NET route matching ignores case and a trailing slash; the edge does not.
+    /// </summary>
+    public static async Task ExactMethodOnly(HttpContext context, Func<Task> next)
+    {
+        var path = context.Request.Path.Value;
+        var route = context.GetRouteModel().Config;
+        var exact = string.Equals(path, route.Match.Path, StringComparison.Ordinal)
+            && ClientFacingMethods.All.ContainsKey(path!)
+            && context.Request.PathBase.Value is null or ""
+            && HttpMethods.IsPost(context.Request.Method)
+            && context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true;
+        if (!exact || EdgeClient.Get(context) is null)
+        {
+            await GrpcStatusResponse.WriteAsync(context, StatusCode.Unimplemented, "method is not routed by the edge");
+            return;
+        }
+
+        await next();
+    }
+
+    /// <summary>
+    /// A backend that cannot be reached (or whose certificate is refused) becomes UNAVAILABLE as a
+    /// gRPC status, not a bare HTTP 502; the cause stays in the edge's own log and audit trail.
+    /// </summary>
+    public static async Task ErrorsAsGrpcStatus(HttpContext context, Func<Task> next)
+    {
+        await next();
+        var error = context.GetForwarderErrorFeature();
+        if (error is not null && !context.Response.HasStarted)
+        {
+            await GrpcStatusResponse.WriteAsync(context, StatusCode.Unavailable, "backend unavailable");
+        }
+    }
+}
