@@ -81,7 +81,16 @@ public sealed class JsonWebKey : IDisposable
     public static JsonWebKey Parse(string json, JwkParseMode mode = JwkParseMode.Strict)
     {
         ArgumentNullException.ThrowIfNull(json);
-        return Parse(Encoding.UTF8.GetBytes(json), mode);
+        byte[] utf8 = Encoding.UTF8.GetBytes(json);
+        try
+        {
+            return Parse(utf8, mode);
+        }
+        finally
+        {
+            // The document may hold a private d: do not leave a copy behind.
+            CryptographicOperations.ZeroMemory(utf8);
+        }
     }
 
     public static JsonWebKey Parse(ReadOnlyMemory<byte> utf8Json, JwkParseMode mode = JwkParseMode.Strict)

@@ -15,7 +15,7 @@ internal static class RsaOaepSha256
     internal static byte[] Encrypt(RSA publicKey, ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> label = default)
     {
         CheckProfile(publicKey, label);
-        return publicKey.Encrypt(plaintext.ToArray(), RSAEncryptionPadding.OaepSHA256);
+        return publicKey.Encrypt(plaintext, RSAEncryptionPadding.OaepSHA256);
     }
 
     /// <summary>
