@@ -12,6 +12,7 @@ public enum KeyLifecycleEvent
     Restored,
     Destroyed,
     MinimumVersionChanged,
+    Revoked,
 }
 
 /// <summary>Told after each lifecycle change is durable (e.g. to publish it to storage's key log).</summary>

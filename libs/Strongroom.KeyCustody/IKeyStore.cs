@@ -16,8 +16,14 @@ public interface IKeyStore
 
     Task<KeyVersion?> GetVersionAsync(string name, int version, CancellationToken cancellationToken);
 
-    /// <summary>Adds a version with its material and makes it primary, atomically.</summary>
-    Task AddVersionAsync(KeyVersion version, WrappedKeyMaterial material, long nextRotationAt, CancellationToken cancellationToken);
+    /// <summary>
+    /// Adds a version with its material atomically; with <paramref name="nextRotationAt"/> it also
+    /// becomes the primary version and the next rotation is scheduled.
+    /// </summary>
+    Task AddVersionAsync(KeyVersion version, WrappedKeyMaterial material, long? nextRotationAt, CancellationToken cancellationToken);
+
+    /// <summary>Marks a version revoked (compromised): clients must stop sealing to it.</summary>
+    Task SetRevokedAsync(string name, int version, CancellationToken cancellationToken);
 
     Task<WrappedKeyMaterial?> GetMaterialAsync(string name, int version, CancellationToken cancellationToken);
 

@@ -51,7 +51,7 @@ public sealed partial class KeyCustodian : IDisposable
 
     private long Now => _time.GetUtcNow().ToUnixTimeSeconds();
 
-    public async Task<ManagedKey> CreateKeyAsync(string name, string kind, TimeSpan? rotationPeriod, TimeSpan? destroyGrace, CancellationToken cancellationToken)
+    public async Task<ManagedKey> CreateKeyAsync(string name, string kind, TimeSpan? rotationPeriod, TimeSpan? destroyGrace, CancellationToken cancellationToken, bool skipInitialVersion = false)
     {
         ValidateName(name);
         if (!_kinds.ContainsKey(kind))
@@ -60,10 +60,7 @@ public sealed partial class KeyCustodian : IDisposable
         }
 
         var rotation = rotationPeriod ?? _options.DefaultRotationPeriod;
-        if (rotation < TimeSpan.FromHours(1) || rotation > TimeSpan.FromDays(3650))
-        {
-            throw StrongroomException.InvalidArgument("rotation_period", "must be between 1 hour and 10 years");
-        }
+        ValidateRotation(rotation);
 
         var grace = destroyGrace ?? _options.DefaultDestroyGrace;
         if (grace < TimeSpan.Zero || (grace == TimeSpan.Zero && !_options.AllowZeroDestroyGrace) || grace > TimeSpan.FromDays(120))
@@ -75,13 +72,17 @@ public sealed partial class KeyCustodian : IDisposable
 
         await _kek.EnsureCryptoKeyAsync(name, grace, cancellationToken);
         var now = Now;
-        var key = new ManagedKey(name, kind, 0, 1, rotation, grace, now, now + (long)rotation.TotalSeconds);
+        var key = new ManagedKey(name, kind, 0, 1, rotation, grace, now, NextRotation(now, rotation));
         if (!await _store.TryCreateKeyAsync(key, cancellationToken))
         {
             throw StrongroomException.AlreadyExists($"key '{name}'");
         }
 
-        await RotateAsync(name, cancellationToken);
+        if (!skipInitialVersion)
+        {
+            await RotateAsync(name, cancellationToken);
+        }
+
         var created = (await _store.GetKeyAsync(name, cancellationToken))!;
         await NotifyAsync(KeyLifecycleEvent.Created, created, null, cancellationToken);
         return created;
@@ -89,13 +90,13 @@ public sealed partial class KeyCustodian : IDisposable
 
     /// <summary>Creates the next version (a fresh key pair under a fresh kms version) and makes it primary.</summary>
     public Task<KeyVersion> RotateAsync(string name, CancellationToken cancellationToken) =>
-        AddVersionAsync(name, privateKey: null, cancellationToken);
+        AddVersionAsync(name, privateKey: null, makePrimary: true, cancellationToken);
 
-    /// <summary>Adds an operator-imported private key as the next version (primary).</summary>
-    public Task<KeyVersion> ImportVersionAsync(string name, byte[] privateKey, CancellationToken cancellationToken) =>
-        AddVersionAsync(name, privateKey, cancellationToken);
+    /// <summary>Adds an operator-imported private key as the next version (primary unless told otherwise).</summary>
+    public Task<KeyVersion> ImportVersionAsync(string name, byte[] privateKey, CancellationToken cancellationToken, bool makePrimary = true) =>
+        AddVersionAsync(name, privateKey, makePrimary, cancellationToken);
 
-    private async Task<KeyVersion> AddVersionAsync(string name, byte[]? privateKey, CancellationToken cancellationToken)
+    private async Task<KeyVersion> AddVersionAsync(string name, byte[]? privateKey, bool makePrimary, CancellationToken cancellationToken)
     {
         var gate = _keyGates.GetOrAdd(name, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(cancellationToken);
@@ -141,8 +142,9 @@ public sealed partial class KeyCustodian : IDisposable
             }
 
             var now = Now;
-            var version = new KeyVersion(name, number, KeyVersionState.Enabled, publicKey, kmsVersion, now, null, null);
-            await _store.AddVersionAsync(version, new WrappedKeyMaterial(sealedKey.Blob, wrappedDek), now + (long)key.RotationPeriod.TotalSeconds, cancellationToken);
+            var version = new KeyVersion(name, number, KeyVersionState.Enabled, publicKey, kmsVersion, now, null, null, Imported: privateKey is not null);
+            long? next = makePrimary || key.PrimaryVersion == 0 ? NextRotation(now, key.RotationPeriod) : null;
+            await _store.AddVersionAsync(version, new WrappedKeyMaterial(sealedKey.Blob, wrappedDek), next, cancellationToken);
             var updated = (await _store.GetKeyAsync(name, cancellationToken))!;
             await NotifyAsync(privateKey is null ? KeyLifecycleEvent.Rotated : KeyLifecycleEvent.Imported, updated, version, cancellationToken);
             return version;
@@ -297,6 +299,11 @@ public sealed partial class KeyCustodian : IDisposable
             throw StrongroomException.FailedPrecondition($"key '{name}' version {version} is {Describe(v.State)}");
         }
 
+        if (version == key.PrimaryVersion)
+        {
+            throw StrongroomException.FailedPrecondition($"version {version} is the primary version of key '{name}': rotate first");
+        }
+
         Evict(name, version);
         await _kek.DisableVersionAsync(name, v.KmsVersion, cancellationToken);
         await _store.UpdateVersionStateAsync(name, version, KeyVersionState.Disabled, null, null, cancellationToken);
@@ -313,6 +320,11 @@ public sealed partial class KeyCustodian : IDisposable
             throw StrongroomException.FailedPrecondition($"key '{name}' version {version} is {Describe(v.State)}; restore it first");
         }
 
+        if (v.Revoked)
+        {
+            throw StrongroomException.FailedPrecondition($"key '{name}' version {version} is revoked and stays disabled");
+        }
+
         await _kek.EnableVersionAsync(name, v.KmsVersion, cancellationToken);
         await _store.UpdateVersionStateAsync(name, version, KeyVersionState.Enabled, null, null, cancellationToken);
         var updated = v with { State = KeyVersionState.Enabled };
@@ -327,6 +339,11 @@ public sealed partial class KeyCustodian : IDisposable
         if (v.State is not (KeyVersionState.Enabled or KeyVersionState.Disabled))
         {
             throw StrongroomException.FailedPrecondition($"key '{name}' version {version} is {Describe(v.State)}");
+        }
+
+        if (version == key.PrimaryVersion)
+        {
+            throw StrongroomException.FailedPrecondition($"version {version} is the primary version of key '{name}': rotate first");
         }
 
         Evict(name, version);
@@ -410,14 +427,10 @@ public sealed partial class KeyCustodian : IDisposable
     public async Task<ManagedKey> SetRotationPeriodAsync(string name, TimeSpan period, CancellationToken cancellationToken)
     {
         var key = await RequireKeyAsync(name, cancellationToken);
-        if (period < TimeSpan.FromHours(1) || period > TimeSpan.FromDays(3650))
-        {
-            throw StrongroomException.InvalidArgument("rotation_period", "must be between 1 hour and 10 years");
-        }
-
+        ValidateRotation(period);
         var versions = await _store.ListVersionsAsync(name, cancellationToken);
         var lastRotation = versions.Count == 0 ? key.CreatedAt : versions.Max(v => v.CreatedAt);
-        var updated = key with { RotationPeriod = period, NextRotationAt = lastRotation + (long)period.TotalSeconds };
+        var updated = key with { RotationPeriod = period, NextRotationAt = NextRotation(lastRotation, period) };
         await _store.UpdateKeyAsync(updated, cancellationToken);
         return updated;
     }
@@ -428,7 +441,7 @@ public sealed partial class KeyCustodian : IDisposable
         var rotated = 0;
         foreach (var key in await _store.ListKeysAsync(cancellationToken))
         {
-            if (key.NextRotationAt <= Now)
+            if (key.NextRotationAt != 0 && key.NextRotationAt <= Now && key.PrimaryVersion != 0)
             {
                 await RotateAsync(key.Name, cancellationToken);
                 rotated++;
@@ -436,6 +449,28 @@ public sealed partial class KeyCustodian : IDisposable
         }
 
         return rotated;
+    }
+
+    /// <summary>Marks a compromised version revoked and disables it (destroy it separately).</summary>
+    public async Task<KeyVersion> RevokeVersionAsync(string name, int version, CancellationToken cancellationToken)
+    {
+        var (key, v) = await RequireVersionAsync(name, version, cancellationToken);
+        if (version == key.PrimaryVersion)
+        {
+            throw StrongroomException.FailedPrecondition($"version {version} is the primary version of key '{name}': rotate first");
+        }
+
+        Evict(name, version);
+        await _store.SetRevokedAsync(name, version, cancellationToken);
+        if (v.State == KeyVersionState.Enabled)
+        {
+            await _kek.DisableVersionAsync(name, v.KmsVersion, cancellationToken);
+            await _store.UpdateVersionStateAsync(name, version, KeyVersionState.Disabled, null, null, cancellationToken);
+        }
+
+        var updated = (await _store.GetVersionAsync(name, version, cancellationToken))!;
+        await NotifyAsync(KeyLifecycleEvent.Revoked, key, updated, cancellationToken);
+        return updated;
     }
 
     public void Dispose()
@@ -503,6 +538,16 @@ public sealed partial class KeyCustodian : IDisposable
             await observer.OnKeyEventAsync(kind, key, version, cancellationToken);
         }
     }
+
+    private static void ValidateRotation(TimeSpan rotation)
+    {
+        if (rotation != TimeSpan.Zero && (rotation < TimeSpan.FromHours(1) || rotation > TimeSpan.FromDays(3650)))
+        {
+            throw StrongroomException.InvalidArgument("rotation_period", "must be 0 (on demand only) or between 1 hour and 10 years");
+        }
+    }
+
+    private static long NextRotation(long from, TimeSpan period) => period == TimeSpan.Zero ? 0 : from + (long)period.TotalSeconds;
 
     public static void ValidateName(string name)
     {

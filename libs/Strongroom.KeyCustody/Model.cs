@@ -19,9 +19,11 @@ public sealed record ManagedKey(
     string Kind,
     int PrimaryVersion,
     int MinimumVersion,
+    /// <summary>Zero: rotate on demand only.</summary>
     TimeSpan RotationPeriod,
     TimeSpan DestroyGrace,
     long CreatedAt,
+    /// <summary>Unix seconds of the next automatic rotation; 0 when automatic rotation is off.</summary>
     long NextRotationAt);
 
 /// <summary>
@@ -36,7 +38,9 @@ public sealed record KeyVersion(
     int KmsVersion,
     long CreatedAt,
     long? DestroyAt,
-    long? DestroyedAt);
+    long? DestroyedAt,
+    bool Imported = false,
+    bool Revoked = false);
 
 /// <summary>
 /// A private key at rest: key bytes sealed with AES-256-GCM under a fresh DEK

@@ -65,6 +65,8 @@ public sealed class SqliteKeyStore : IKeyStore, IDisposable
                     created_at INTEGER NOT NULL,
                     destroy_at INTEGER,
                     destroyed_at INTEGER,
+                    imported INTEGER NOT NULL DEFAULT 0,
+                    revoked INTEGER NOT NULL DEFAULT 0,
                     PRIMARY KEY (key_name, version));
                 CREATE TABLE IF NOT EXISTS key_material (
                     key_name TEXT NOT NULL,
@@ -133,14 +135,14 @@ public sealed class SqliteKeyStore : IKeyStore, IDisposable
         return reader.Read() ? ReadVersion(reader) : null;
     }, cancellationToken);
 
-    public Task AddVersionAsync(KeyVersion version, WrappedKeyMaterial material, long nextRotationAt, CancellationToken cancellationToken) => Locked(() =>
+    public Task AddVersionAsync(KeyVersion version, WrappedKeyMaterial material, long? nextRotationAt, CancellationToken cancellationToken) => Locked(() =>
     {
         using var tx = _connection.BeginTransaction();
         using (var cmd = Command("""
-            INSERT INTO key_versions (key_name, version, state, public_key, kms_version, created_at, destroy_at, destroyed_at)
-            VALUES ($name, $version, $state, $public, $kms, $created, NULL, NULL)
+            INSERT INTO key_versions (key_name, version, state, public_key, kms_version, created_at, destroy_at, destroyed_at, imported, revoked)
+            VALUES ($name, $version, $state, $public, $kms, $created, NULL, NULL, $imported, 0)
             """, ("$name", version.KeyName), ("$version", version.Version), ("$state", version.State.ToString()),
-            ("$public", version.PublicKey), ("$kms", version.KmsVersion), ("$created", version.CreatedAt)))
+            ("$public", version.PublicKey), ("$kms", version.KmsVersion), ("$created", version.CreatedAt), ("$imported", version.Imported)))
         {
             cmd.Transaction = tx;
             cmd.ExecuteNonQuery();
@@ -153,9 +155,10 @@ public sealed class SqliteKeyStore : IKeyStore, IDisposable
             cmd.ExecuteNonQuery();
         }
 
-        using (var cmd = Command("UPDATE keys SET primary_version = $version, next_rotation_at = $next WHERE name = $name",
-            ("$name", version.KeyName), ("$version", version.Version), ("$next", nextRotationAt)))
+        if (nextRotationAt is { } next)
         {
+            using var cmd = Command("UPDATE keys SET primary_version = $version, next_rotation_at = $next WHERE name = $name",
+                ("$name", version.KeyName), ("$version", version.Version), ("$next", next));
             cmd.Transaction = tx;
             if (cmd.ExecuteNonQuery() != 1)
             {
@@ -211,6 +214,12 @@ public sealed class SqliteKeyStore : IKeyStore, IDisposable
         return true;
     }, cancellationToken);
 
+    public Task SetRevokedAsync(string name, int version, CancellationToken cancellationToken) => Locked(() =>
+    {
+        using var cmd = Command("UPDATE key_versions SET revoked = 1 WHERE key_name = $name AND version = $version", ("$name", name), ("$version", version));
+        return cmd.ExecuteNonQuery();
+    }, cancellationToken);
+
     public Task UpdateKeyAsync(ManagedKey key, CancellationToken cancellationToken) => Locked(() =>
     {
         using var cmd = Command("""
@@ -226,7 +235,7 @@ public sealed class SqliteKeyStore : IKeyStore, IDisposable
         _gate.Dispose();
     }
 
-    private const string VersionSelect = "SELECT key_name, version, state, public_key, kms_version, created_at, destroy_at, destroyed_at FROM key_versions";
+    private const string VersionSelect = "SELECT key_name, version, state, public_key, kms_version, created_at, destroy_at, destroyed_at, imported, revoked FROM key_versions";
 
     private static (string, object?)[] KeyParameters(ManagedKey key) =>
     [
@@ -241,7 +250,7 @@ public sealed class SqliteKeyStore : IKeyStore, IDisposable
 
     private static KeyVersion ReadVersion(SqliteDataReader r) => new(
         r.GetString(0), r.GetInt32(1), Enum.Parse<KeyVersionState>(r.GetString(2)), (byte[])r[3], r.GetInt32(4), r.GetInt64(5),
-        r.IsDBNull(6) ? null : r.GetInt64(6), r.IsDBNull(7) ? null : r.GetInt64(7));
+        r.IsDBNull(6) ? null : r.GetInt64(6), r.IsDBNull(7) ? null : r.GetInt64(7), r.GetBoolean(8), r.GetBoolean(9));
 
     private SqliteCommand Command(string sql, params (string Name, object? Value)[] parameters)
     {

@@ -90,6 +90,7 @@ public sealed class KeyCustodianTests : IDisposable
     public async Task A_disabled_version_refuses_use_until_enabled_again()
     {
         await _custodian.CreateKeyAsync("hpke", X25519Kind.KindName, null, null, default);
+        await _custodian.RotateAsync("hpke", default);
         using (await _custodian.AcquireAsync("hpke", 1, default))
         {
         }
@@ -108,6 +109,7 @@ public sealed class KeyCustodianTests : IDisposable
     public async Task A_disable_on_another_replica_takes_effect_here_within_the_recheck_interval()
     {
         await _custodian.CreateKeyAsync("hpke", X25519Kind.KindName, null, null, default);
+        await _custodian.RotateAsync("hpke", default);
         using (await _custodian.AcquireAsync("hpke", 1, default))
         {
         }
@@ -141,6 +143,7 @@ public sealed class KeyCustodianTests : IDisposable
     public async Task A_scheduled_destroy_can_be_restored_within_the_grace_and_comes_back_disabled()
     {
         await _custodian.CreateKeyAsync("hpke", X25519Kind.KindName, null, TimeSpan.FromHours(1), default);
+        await _custodian.RotateAsync("hpke", default);
 
         var scheduled = await _custodian.ScheduleDestroyVersionAsync("hpke", 1, default);
         var restored = await _custodian.RestoreVersionAsync("hpke", 1, default);
@@ -154,6 +157,7 @@ public sealed class KeyCustodianTests : IDisposable
     public async Task A_scheduled_destroy_happens_when_the_grace_elapses()
     {
         await _custodian.CreateKeyAsync("hpke", X25519Kind.KindName, null, TimeSpan.FromHours(1), default);
+        await _custodian.RotateAsync("hpke", default);
         await _custodian.ScheduleDestroyVersionAsync("hpke", 1, default);
 
         Assert.Equal(0, await _custodian.DestroyDueAsync(default));
@@ -191,6 +195,60 @@ public sealed class KeyCustodianTests : IDisposable
     }
 
     [Fact]
+    public async Task The_primary_version_cannot_be_disabled_destroyed_or_revoked()
+    {
+        await _custodian.CreateKeyAsync("hpke", X25519Kind.KindName, null, TimeSpan.Zero, default);
+
+        foreach (var act in new Func<Task>[]
+        {
+            () => _custodian.DisableVersionAsync("hpke", 1, default),
+            () => _custodian.ScheduleDestroyVersionAsync("hpke", 1, default),
+            () => _custodian.RevokeVersionAsync("hpke", 1, default),
+        })
+        {
+            var ex = await Assert.ThrowsAsync<StrongroomException>(act);
+            Assert.Contains("rotate first", ex.Message);
+        }
+
+        using var lease = await _custodian.AcquireAsync("hpke", 1, default);
+    }
+
+    [Fact]
+    public async Task A_revoked_version_is_disabled_and_cannot_be_enabled_again()
+    {
+        await _custodian.CreateKeyAsync("hpke", X25519Kind.KindName, null, null, default);
+        await _custodian.RotateAsync("hpke", default);
+
+        var revoked = await _custodian.RevokeVersionAsync("hpke", 1, default);
+        var ex = await Assert.ThrowsAsync<StrongroomException>(() => _custodian.EnableVersionAsync("hpke", 1, default));
+
+        Assert.True(revoked.Revoked);
+        Assert.Equal(KeyVersionState.Disabled, revoked.State);
+        Assert.Contains("revoked", ex.Message);
+    }
+
+    [Fact]
+    public async Task A_key_created_without_a_version_waits_for_an_import_and_never_auto_rotates_before()
+    {
+        var key = await _custodian.CreateKeyAsync("studioml", X25519Kind.KindName, TimeSpan.FromDays(1), null, default, skipInitialVersion: true);
+        _clock.Advance(TimeSpan.FromDays(2));
+
+        Assert.Equal(0, key.PrimaryVersion);
+        Assert.Equal(0, await _custodian.RotateDueAsync(default));
+        Assert.Empty(await _custodian.ListVersionsAsync("studioml", default));
+    }
+
+    [Fact]
+    public async Task A_zero_rotation_period_means_rotate_on_demand_only()
+    {
+        await _custodian.CreateKeyAsync("hpke", X25519Kind.KindName, TimeSpan.Zero, null, default);
+        _clock.Advance(TimeSpan.FromDays(3650));
+
+        Assert.Equal(0, await _custodian.RotateDueAsync(default));
+        Assert.Equal(0, (await _custodian.GetKeyAsync("hpke", default)).NextRotationAt);
+    }
+
+    [Fact]
     public async Task An_imported_private_key_becomes_the_primary_version()
     {
         await _custodian.CreateKeyAsync("hpke", X25519Kind.KindName, null, null, default);
@@ -200,6 +258,7 @@ public sealed class KeyCustodianTests : IDisposable
         var v = await _custodian.ImportVersionAsync("hpke", privateKey, default);
 
         Assert.Equal(2, v.Version);
+        Assert.True(v.Imported);
         Assert.Equal(imported.PublicKey.Export(), v.PublicKey);
         using var peer = X25519KeyPair.Generate();
         using var lease = await _custodian.AcquireAsync("hpke", 2, default);
