@@ -7,14 +7,19 @@ namespace Strongroom.KeyCustody;
 /// </summary>
 public interface IKeyEncryptionService
 {
-    /// <summary>Creates the CryptoKey (no automatic rotation) unless it exists.</summary>
+    /// <summary>Creates the CryptoKey (no automatic rotation; Cloud KMS gives it version 1) unless it exists.</summary>
     Task EnsureCryptoKeyAsync(string keyId, TimeSpan destroyGrace, CancellationToken cancellationToken);
 
-    /// <summary>Creates a new version and makes it primary; returns its version number.</summary>
-    Task<int> CreatePrimaryVersionAsync(string keyId, CancellationToken cancellationToken);
+    /// <summary>
+    /// Makes sure kms version <paramref name="applicationVersion"/> exists, unused by any other
+    /// application version, and is primary; returns the kms version number. Normally the numbers
+    /// are equal; a retry after a crash between creating the kms version and storing the
+    /// application version reuses the kms version instead of skipping a number.
+    /// </summary>
+    Task<int> PrepareVersionAsync(string keyId, int applicationVersion, CancellationToken cancellationToken);
 
-    /// <summary>Encrypts under the primary version, which must be <paramref name="expectedVersion"/>.</summary>
-    Task<byte[]> EncryptAsync(string keyId, int expectedVersion, ReadOnlyMemory<byte> dataKey, ReadOnlyMemory<byte> associatedData, CancellationToken cancellationToken);
+    /// <summary>Encrypts with exactly kms version <paramref name="kmsVersion"/>.</summary>
+    Task<byte[]> EncryptAsync(string keyId, int kmsVersion, ReadOnlyMemory<byte> dataKey, ReadOnlyMemory<byte> associatedData, CancellationToken cancellationToken);
 
     Task<byte[]> DecryptAsync(string keyId, ReadOnlyMemory<byte> ciphertext, ReadOnlyMemory<byte> associatedData, CancellationToken cancellationToken);
 

@@ -127,7 +127,7 @@ public sealed partial class KeyCustodian : IDisposable
 
             var secret = generated ?? privateKey!;
             // One kms version per application version: created now, primary from now on.
-            var kmsVersion = await _kek.CreatePrimaryVersionAsync(name, cancellationToken);
+            var kmsVersion = await _kek.PrepareVersionAsync(name, number, cancellationToken);
             var aad = AssociatedData(name, number);
             using var sealedKey = DataKeyEnvelope.Seal(secret, aad);
             var dek = sealedKey.DataKey.ToArray();

@@ -22,29 +22,33 @@ public sealed class InMemoryKek : IKeyEncryptionService
 
     public Task EnsureCryptoKeyAsync(string keyId, TimeSpan destroyGrace, CancellationToken cancellationToken)
     {
-        _keys.TryAdd(keyId, []);
+        // Like Cloud KMS, a new CryptoKey comes with version 1.
+        _keys.TryAdd(keyId, [(RandomNumberGenerator.GetBytes(32), "ENABLED")]);
         return Task.CompletedTask;
     }
 
-    public Task<int> CreatePrimaryVersionAsync(string keyId, CancellationToken cancellationToken)
+    public Task<int> PrepareVersionAsync(string keyId, int applicationVersion, CancellationToken cancellationToken)
     {
         var versions = _keys[keyId];
         lock (versions)
         {
-            versions.Add((RandomNumberGenerator.GetBytes(32), "ENABLED"));
+            if (versions.Count < applicationVersion)
+            {
+                versions.Add((RandomNumberGenerator.GetBytes(32), "ENABLED"));
+            }
+
             return Task.FromResult(versions.Count);
         }
     }
 
-    public Task<byte[]> EncryptAsync(string keyId, int expectedVersion, ReadOnlyMemory<byte> dataKey, ReadOnlyMemory<byte> associatedData, CancellationToken cancellationToken)
+    public Task<byte[]> EncryptAsync(string keyId, int kmsVersion, ReadOnlyMemory<byte> dataKey, ReadOnlyMemory<byte> associatedData, CancellationToken cancellationToken)
     {
         EncryptedPlaintextSizes.Add(dataKey.Length);
         var versions = _keys[keyId];
         lock (versions)
         {
-            Assert.Equal(versions.Count, expectedVersion);
-            var sealedBytes = DataKeyEnvelope.Seal(versions[expectedVersion - 1].Kek, dataKey.Span, associatedData.Span);
-            return Task.FromResult<byte[]>([(byte)expectedVersion, .. sealedBytes]);
+            var sealedBytes = DataKeyEnvelope.Seal(versions[kmsVersion - 1].Kek!, dataKey.Span, associatedData.Span);
+            return Task.FromResult<byte[]>([(byte)kmsVersion, .. sealedBytes]);
         }
     }
 
