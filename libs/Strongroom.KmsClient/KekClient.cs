@@ -131,15 +131,17 @@ public sealed partial class KekClient : IDisposable
 
     /// <summary>
     /// Creates the CryptoKey for one application key: ENCRYPT_DECRYPT, GOOGLE_SYMMETRIC_ENCRYPTION,
-    /// no rotation schedule, the given destroy grace (fixed for the key's life). Its version 1 is
-    /// created and made primary; returns that version number.
+    /// no rotation schedule, the given destroy grace (fixed for the key's life). Unless
+    /// <paramref name="skipInitialVersion"/>, version 1 is created and made primary; returns the
+    /// primary version number (0 when skipped). An existing key is ALREADY_EXISTS.
     /// </summary>
-    public async Task<int> CreateCryptoKeyAsync(string keyId, TimeSpan destroyGrace, CancellationToken cancellationToken = default)
+    public async Task<int> CreateCryptoKeyAsync(string keyId, TimeSpan destroyGrace, bool skipInitialVersion = false, CancellationToken cancellationToken = default)
     {
         var request = new CreateCryptoKeyRequest
         {
             Parent = _options.KeyRing,
             CryptoKeyId = ValidKeyId(keyId),
+            SkipInitialVersionCreation = skipInitialVersion,
             CryptoKey = new CryptoKey
             {
                 Purpose = CryptoKey.Types.CryptoKeyPurpose.EncryptDecrypt,
@@ -154,6 +156,35 @@ public sealed partial class KekClient : IDisposable
         };
         var key = await MutateAsync("CreateCryptoKey", Parent(request.Parent), o => _client.CreateCryptoKeyAsync(request, o), cancellationToken);
         return key.Primary is { } primary ? ParseVersion(CryptoKeyName(keyId), primary.Name) : 0;
+    }
+
+    /// <summary>The CryptoKey's primary version (null when it has none) and destroy grace.</summary>
+    public async Task<KmsCryptoKeyInfo> GetCryptoKeyAsync(string keyId, CancellationToken cancellationToken = default)
+    {
+        var name = CryptoKeyName(keyId);
+        var key = await ReadAsync("GetCryptoKey", Name(name), o => _client.GetCryptoKeyAsync(new GetCryptoKeyRequest { Name = name }, o), cancellationToken);
+        return new KmsCryptoKeyInfo(
+            name,
+            key.Primary is { } primary ? ParseVersion(name, primary.Name) : null,
+            key.DestroyScheduledDuration?.ToTimeSpan());
+    }
+
+    /// <summary>Every version of the key, in version order (all pages).</summary>
+    public async Task<IReadOnlyList<KmsVersionInfo>> ListVersionsAsync(string keyId, CancellationToken cancellationToken = default)
+    {
+        var parent = CryptoKeyName(keyId);
+        var versions = new List<KmsVersionInfo>();
+        var token = "";
+        do
+        {
+            var request = new ListCryptoKeyVersionsRequest { Parent = parent, PageSize = 1000, PageToken = token };
+            var page = await ReadAsync("ListCryptoKeyVersions", Parent(parent), o => _client.ListCryptoKeyVersionsAsync(request, o), cancellationToken);
+            versions.AddRange(page.CryptoKeyVersions.Select(v => ToInfo(parent, v)));
+            token = page.NextPageToken;
+        }
+        while (!string.IsNullOrEmpty(token));
+
+        return versions.OrderBy(v => v.Version).ToList();
     }
 
     /// <summary>Adds the next version (ENABLED, not yet primary unless the key had none); returns its number.</summary>

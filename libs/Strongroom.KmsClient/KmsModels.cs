@@ -16,3 +16,6 @@ public sealed record KmsVersionInfo(int Version, KmsVersionState State, DateTime
 
 /// <summary>What Encrypt produced: the opaque ciphertext and the version that made it.</summary>
 public sealed record KmsCiphertext(byte[] Ciphertext, string VersionName, int Version);
+
+/// <summary>A CryptoKey: its name, primary version (null when none) and destroy grace.</summary>
+public sealed record KmsCryptoKeyInfo(string Name, int? PrimaryVersion, TimeSpan? DestroyGrace);
