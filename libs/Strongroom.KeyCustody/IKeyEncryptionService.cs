@@ -7,16 +7,17 @@ namespace Strongroom.KeyCustody;
 /// </summary>
 public interface IKeyEncryptionService
 {
-    /// <summary>Creates the CryptoKey (no automatic rotation; Cloud KMS gives it version 1) unless it exists.</summary>
+    /// <summary>Creates the CryptoKey (no automatic rotation) unless it exists.</summary>
     Task EnsureCryptoKeyAsync(string keyId, TimeSpan destroyGrace, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Makes sure kms version <paramref name="applicationVersion"/> exists, unused by any other
-    /// application version, and is primary; returns the kms version number. Normally the numbers
-    /// are equal; a retry after a crash between creating the kms version and storing the
-    /// application version reuses the kms version instead of skipping a number.
+    /// Makes a kms version numbered at least <paramref name="firstUnusedVersion"/> (one above every
+    /// kms version an application version already uses) exist and be primary; returns its number.
+    /// Reusing an existing enabled version of exactly that number keeps application version N on kms
+    /// version N after a crash between creating the kms version and storing the application version;
+    /// no kms version ever wraps two application versions.
     /// </summary>
-    Task<int> PrepareVersionAsync(string keyId, int applicationVersion, CancellationToken cancellationToken);
+    Task<int> PrepareVersionAsync(string keyId, int firstUnusedVersion, CancellationToken cancellationToken);
 
     /// <summary>Encrypts with exactly kms version <paramref name="kmsVersion"/>.</summary>
     Task<byte[]> EncryptAsync(string keyId, int kmsVersion, ReadOnlyMemory<byte> dataKey, ReadOnlyMemory<byte> associatedData, CancellationToken cancellationToken);

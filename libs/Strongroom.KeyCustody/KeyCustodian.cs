@@ -127,7 +127,14 @@ public sealed partial class KeyCustodian : IDisposable
 
             var secret = generated ?? privateKey!;
             // One kms version per application version: created now, primary from now on.
-            var kmsVersion = await _kek.PrepareVersionAsync(name, number, cancellationToken);
+            var firstUnused = versions.Count == 0 ? 1 : versions.Max(v => v.KmsVersion) + 1;
+            var kmsVersion = await _kek.PrepareVersionAsync(name, firstUnused, cancellationToken);
+            if (versions.Any(v => v.KmsVersion == kmsVersion))
+            {
+                // The shredding guarantee rests on this: one kms version per application version.
+                throw new InvalidOperationException("kms version already wraps another application version");
+            }
+
             var aad = AssociatedData(name, number);
             using var sealedKey = DataKeyEnvelope.Seal(secret, aad);
             var dek = sealedKey.DataKey.ToArray();

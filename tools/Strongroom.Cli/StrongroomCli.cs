@@ -11,6 +11,7 @@ public static class StrongroomCli
         var root = new RootCommand("Strongroom: end-to-end encrypted work for compute runners, with verifiable results.");
         root.Subcommands.Add(PkiCommands.Build());
         root.Subcommands.Add(DevCommands.Build());
+        root.Subcommands.Add(KeyCommands.Build());
         return root;
     }
 }

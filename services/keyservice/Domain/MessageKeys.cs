@@ -1,0 +1,163 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Google.Protobuf;
+using Strongroom.Core;
+using Strongroom.Crypto;
+using Strongroom.KeyCustody;
+using Strongroom.KeyCustody.Kinds;
+using Strongroom.Runner.V1;
+
+namespace Strongroom.KeyService.Domain;
+
+/// <summary>The per-message key material keyservice hands the runner: never a private key.</summary>
+public sealed record HpkeMessageKeyMaterial(byte[] AeadKey, byte[] BaseNonce);
+
+/// <summary>
+/// Recovers per-message keys for the runner. Checks before the private-key operation may fail with
+/// specific errors; from the private-key operation on, nothing fails and nothing says which version
+/// worked, so keyservice is no decryption oracle (DESIGN §3.1, §3.2).
+/// </summary>
+public sealed class MessageKeys(KeyCustodian custodian, KeyServiceOptions options)
+{
+    private readonly ConcurrentDictionary<string, (string Key, int Version)> _kidIndex = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// StudioML: tries every usable RSA-4096 version of <paramref name="keyName"/> with exactly one
+    /// RSA operation each, keeps the candidate key that authenticates the secretbox, and otherwise
+    /// returns 32 random bytes. Never throws after the pre-checks.
+    /// </summary>
+    public async Task<byte[]> UnwrapStudioMlAsync(string keyName, string payload, CancellationToken cancellationToken)
+    {
+        var error = StudioMlPayload.TryParse(payload, out var parts);
+        if (error != StudioMlPayloadError.None)
+        {
+            throw StrongroomException.InvalidArgument("payload", Describe(error));
+        }
+
+        var key = await custodian.GetKeyAsync(keyName, cancellationToken);
+        if (key.Kind != Rsa4096Kind.KindName)
+        {
+            throw StrongroomException.InvalidArgument("key_name", $"key '{keyName}' is not an RSA-4096 key");
+        }
+
+        var leases = await custodian.AcquireAllUsableAsync(keyName, cancellationToken);
+        try
+        {
+            if (leases.Count == 0)
+            {
+                throw StrongroomException.FailedPrecondition($"key '{keyName}' has no usable version");
+            }
+
+            // --- From here on: no exception, no branch on secret data, one answer shape. ---
+            var candidates = StudioMlPayload.UnwrapKeyCandidates(leases.Select(l => l.Handle<RSA>()).ToList(), parts!.WrappedKey);
+            var chosen = SecureRandom.GetBytes(StudioMlPayload.KeySize);
+            foreach (var candidate in candidates)
+            {
+                var opens = StudioMlPayload.TryOpenBox(candidate, parts.Box, out var plaintext);
+                if (plaintext is not null)
+                {
+                    CryptographicOperations.ZeroMemory(plaintext);
+                }
+
+                ConditionalCopy(opens, candidate, chosen);
+                CryptographicOperations.ZeroMemory(candidate);
+            }
+
+            return chosen;
+        }
+        finally
+        {
+            foreach (var lease in leases)
+            {
+                lease.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// HPKE: finds the X25519 version whose RFC 7638 thumbprint is the header's recipient kid and
+    /// decapsulates. A bad encapsulated key yields random key material, never an error.
+    /// </summary>
+    public async Task<HpkeMessageKeyMaterial> DecapsulateAsync(Envelope envelope, CancellationToken cancellationToken)
+    {
+        Header header;
+        try
+        {
+            header = Header.Parser.ParseFrom(envelope.Header);
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            throw StrongroomException.InvalidArgument("envelope.header", "not a strongroom.runner.v1.Header");
+        }
+
+        if (envelope.Enc.Length != Hpke.EncapsulatedKeySize)
+        {
+            throw StrongroomException.InvalidArgument("envelope.enc", $"must be {Hpke.EncapsulatedKeySize} bytes");
+        }
+
+        var (keyName, version) = await ResolveKidAsync(header.RecipientKid, cancellationToken);
+        using var lease = await custodian.AcquireAsync(keyName, version, cancellationToken);
+
+        // --- From here on: no exception reaches the caller. ---
+        try
+        {
+            using var keys = Hpke.DecapsulateMessageKeys(envelope.Enc.Span, lease.Handle<X25519KeyPair>(), Hpke.RequestInfo);
+            return new HpkeMessageKeyMaterial(keys.Key.ToArray(), keys.BaseNonce.ToArray());
+        }
+        catch (CryptoException)
+        {
+            // A low-order enc gives an all-zero shared secret; answer like any other envelope.
+            return new HpkeMessageKeyMaterial(SecureRandom.GetBytes(Hpke.KeySize), SecureRandom.GetBytes(Hpke.NonceSize));
+        }
+    }
+
+    /// <summary>The key and version an X25519 recipient kid names (never the import key).</summary>
+    public async Task<(string Key, int Version)> ResolveKidAsync(string kid, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(kid) || kid.Length > 64)
+        {
+            throw StrongroomException.InvalidArgument("header.recipient_kid", "missing or malformed");
+        }
+
+        if (_kidIndex.TryGetValue(kid, out var hit))
+        {
+            return hit;
+        }
+
+        foreach (var key in await custodian.ListKeysAsync(cancellationToken))
+        {
+            if (key.Kind != X25519Kind.KindName || key.Name == options.ImportKeyName)
+            {
+                continue;
+            }
+
+            foreach (var v in await custodian.ListVersionsAsync(key.Name, cancellationToken))
+            {
+                _kidIndex.TryAdd(PublicKeyView.Of(key.Kind, v).Kid, (key.Name, v.Version));
+            }
+        }
+
+        return _kidIndex.TryGetValue(kid, out hit)
+            ? hit
+            : throw StrongroomException.NotFound($"recipient key '{kid}'");
+    }
+
+    private static string Describe(StudioMlPayloadError error) => error switch
+    {
+        StudioMlPayloadError.CommaCount => "must be two base64 fields separated by exactly one comma",
+        StudioMlPayloadError.NotBase64 => "a field is not canonical standard base64 with padding",
+        StudioMlPayloadError.WrappedKeyLength => "the wrapped key must decode to 512 bytes (one RSA-4096 block)",
+        StudioMlPayloadError.BoxTooShort => "the box is shorter than a 24-byte nonce plus a 16-byte tag",
+        _ => "malformed",
+    };
+
+    /// <summary>destination = condition ? source : destination, without a data-dependent branch.</summary>
+    private static void ConditionalCopy(bool condition, ReadOnlySpan<byte> source, Span<byte> destination)
+    {
+        var mask = (byte)-Convert.ToInt32(condition);
+        for (var i = 0; i < destination.Length; i++)
+        {
+            destination[i] = (byte)((destination[i] & ~mask) | (source[i] & mask));
+        }
+    }
+}

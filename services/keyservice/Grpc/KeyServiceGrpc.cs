@@ -1,0 +1,122 @@
+using Google.Protobuf;
+using Grpc.Core;
+using Strongroom.Core;
+using Strongroom.Hosting.Authorization;
+using Strongroom.KeyCustody;
+using Strongroom.KeyService.Domain;
+using Api = Strongroom.KeyService.V1;
+
+namespace Strongroom.KeyService.Grpc;
+
+/// <summary>Public keys for everyone; per-message keys for the runner. Thin: the domain does the work.</summary>
+public sealed class KeyServiceGrpc(KeyCustodian custodian, MessageKeys messageKeys, KeyServiceOptions options) : Api.KeyService.KeyServiceBase
+{
+    private const int MaxPageSize = 100;
+
+    public override async Task<Api.GetPublicKeyResponse> GetPublicKey(Api.GetPublicKeyRequest request, ServerCallContext context)
+    {
+        var key = await custodian.GetKeyAsync(request.KeyName, context.CancellationToken);
+        int? version = request.Version == 0 ? null : Mapping.Version(request.Version);
+        var v = await custodian.GetVersionAsync(request.KeyName, version, context.CancellationToken);
+        if (v.State == KeyVersionState.Destroyed || v.Revoked)
+        {
+            throw StrongroomException.FailedPrecondition($"key '{request.KeyName}' version {v.Version} is {(v.Revoked ? "revoked" : "destroyed")}");
+        }
+
+        context.AuditKey(key.Name, v.Version);
+        return new Api.GetPublicKeyResponse { PublicKey = Mapping.ToPublicKey(key, v) };
+    }
+
+    public override async Task<Api.ListPublicKeysResponse> ListPublicKeys(Api.ListPublicKeysRequest request, ServerCallContext context)
+    {
+        var pageSize = request.PageSize is <= 0 or > MaxPageSize ? MaxPageSize : request.PageSize;
+        var offset = PageToken.Decode(request.PageToken);
+        var all = new List<Api.PublicKey>();
+        var keys = string.IsNullOrEmpty(request.KeyName)
+            ? await custodian.ListKeysAsync(context.CancellationToken)
+            : [await custodian.GetKeyAsync(request.KeyName, context.CancellationToken)];
+        foreach (var key in keys.Where(k => k.Name != options.ImportKeyName))
+        {
+            foreach (var v in await custodian.ListVersionsAsync(key.Name, context.CancellationToken))
+            {
+                if (v.State != KeyVersionState.Destroyed && !v.Revoked)
+                {
+                    all.Add(Mapping.ToPublicKey(key, v));
+                }
+            }
+        }
+
+        var response = new Api.ListPublicKeysResponse();
+        response.PublicKeys.Add(all.Skip(offset).Take(pageSize));
+        if (offset + pageSize < all.Count)
+        {
+            response.NextPageToken = PageToken.Encode(offset + pageSize);
+        }
+
+        return response;
+    }
+
+    public override async Task<Api.UnwrapMessageKeyResponse> UnwrapMessageKey(Api.UnwrapMessageKeyRequest request, ServerCallContext context)
+    {
+        context.AuditKey(request.KeyName);
+        var key = await messageKeys.UnwrapStudioMlAsync(request.KeyName, request.Payload, context.CancellationToken);
+        return new Api.UnwrapMessageKeyResponse { MessageKey = UnsafeByteOperations.UnsafeWrap(key) };
+    }
+
+    public override async Task<Api.DecapsulateResponse> Decapsulate(Api.DecapsulateRequest request, ServerCallContext context)
+    {
+        if (request.Envelope is null)
+        {
+            throw StrongroomException.InvalidArgument("envelope", "required");
+        }
+
+        var material = await messageKeys.DecapsulateAsync(request.Envelope, context.CancellationToken);
+        return new Api.DecapsulateResponse
+        {
+            AeadKey = UnsafeByteOperations.UnsafeWrap(material.AeadKey),
+            BaseNonce = UnsafeByteOperations.UnsafeWrap(material.BaseNonce),
+        };
+    }
+
+    public override Task<Api.CompleteRequestResponse> CompleteRequest(Api.CompleteRequestRequest request, ServerCallContext context) =>
+        // Unwrap budgets and completion arrive with the runner; until then say so rather than pretend.
+        throw new RpcException(new Status(StatusCode.Unimplemented, "request completion arrives with the runner"));
+}
+
+/// <summary>Opaque, tamper-checked page tokens: an offset under an HMAC with a per-process key.</summary>
+internal static class PageToken
+{
+    private static readonly byte[] Key = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+
+    public static string Encode(int offset)
+    {
+        var body = BitConverter.GetBytes(offset);
+        var mac = System.Security.Cryptography.HMACSHA256.HashData(Key, body).AsSpan(0, 16);
+        return Convert.ToBase64String([.. body, .. mac]);
+    }
+
+    public static int Decode(string token)
+    {
+        if (string.IsNullOrEmpty(token))
+        {
+            return 0;
+        }
+
+        try
+        {
+            var raw = Convert.FromBase64String(token);
+            if (raw.Length == 20
+                && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+                    System.Security.Cryptography.HMACSHA256.HashData(Key, raw.AsSpan(0, 4)).AsSpan(0, 16), raw.AsSpan(4))
+                && BitConverter.ToInt32(raw, 0) is var offset and >= 0)
+            {
+                return offset;
+            }
+        }
+        catch (FormatException)
+        {
+        }
+
+        throw StrongroomException.InvalidArgument("page_token", "not a token this service issued");
+    }
+}

@@ -1,0 +1,41 @@
+using Grpc.Core;
+using Strongroom.Hosting.Clients;
+using Strongroom.Hosting.Tls;
+using Strongroom.Pki;
+
+namespace Strongroom.Cli.Operator;
+
+/// <summary>
+/// mTLS connections from the CLI, as the identity whose certificate is in the PKI folder. Admin
+/// listeners are reached directly: never through the edge.
+/// </summary>
+public sealed class Connections(string pkiDirectory, string identity) : IDisposable
+{
+    private readonly PkiDirectory _pki = new(pkiDirectory);
+    private readonly List<IDisposable> _owned = [];
+
+    public CallInvoker To(string address, string service, TimeSpan? deadline = null)
+    {
+        var id = WorkloadIdentity.ParseShort(identity);
+        var certificate = new ReloadingCertificate(_pki.CertificatePath(id), _pki.KeyPath(id), TimeSpan.FromSeconds(1));
+        _owned.Add(certificate);
+        var validator = new PeerCertificateValidator(new TrustAnchor(_pki.TrustBundlePath, TimeSpan.FromSeconds(1)), new NoDenyList());
+        return MtlsChannelFactory.Create(
+            new DownstreamOptions { Address = address, Identity = service, Deadline = deadline ?? TimeSpan.FromSeconds(30) },
+            certificate,
+            validator);
+    }
+
+    public void Dispose()
+    {
+        foreach (var d in _owned)
+        {
+            d.Dispose();
+        }
+    }
+
+    private sealed class NoDenyList : IDenyList
+    {
+        public bool IsDenied(WorkloadIdentity identity) => false;
+    }
+}
