@@ -27,17 +27,17 @@ public sealed class InMemoryKek : IKeyEncryptionService
         return Task.CompletedTask;
     }
 
-    public Task<int> PrepareVersionAsync(string keyId, int applicationVersion, CancellationToken cancellationToken)
+    public Task<int> PrepareVersionAsync(string keyId, int firstUnusedVersion, CancellationToken cancellationToken)
     {
         var versions = _keys[keyId];
         lock (versions)
         {
-            if (versions.Count < applicationVersion)
+            if (versions.Count < firstUnusedVersion || versions[firstUnusedVersion - 1].State != "ENABLED")
             {
                 versions.Add((RandomNumberGenerator.GetBytes(32), "ENABLED"));
             }
 
-            return Task.FromResult(versions.Count);
+            return Task.FromResult(versions.Count >= firstUnusedVersion && versions[firstUnusedVersion - 1].State == "ENABLED" ? firstUnusedVersion : versions.Count);
         }
     }
 
