@@ -370,6 +370,12 @@ public sealed partial class KeyManager : IDisposable
                 throw NotInState(versionName, version, "DESTROY_SCHEDULED");
             }
 
+            // Past its destroy time the version is gone even if the sweep could not yet re-seal the store.
+            if (version.DestroyTimeMs <= NowMs())
+            {
+                throw StrongroomException.FailedPrecondition($"crypto key version {versionName} reached its destroy time; it can no longer be restored");
+            }
+
             var oldTime = version.DestroyTimeMs;
             version.State = KeyVersionState.Disabled;
             version.DestroyTimeMs = null;
