@@ -73,6 +73,7 @@ public sealed class RefusalTests(EdgeStack stack) : IClassFixture<EdgeStack>
         Assert.Equal(HttpStatusCode.OK, http);
         Assert.Equal(((int)StatusCode.Unimplemented).ToString(), grpcStatus);
         Assert.Equal(before, ArrivedAtAll);
+        Assert.Contains($"\"action\":\"{path}\",\"outcome\":\"UNIMPLEMENTED\"", stack.Edge.AuditText());
     }
 
     [Fact]

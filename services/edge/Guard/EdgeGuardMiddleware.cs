@@ -108,16 +108,14 @@ public sealed class EdgeGuardMiddleware(RequestDelegate next, IDenyList denyList
         return GrpcStatusResponse.WriteAsync(context, code, reason);
     }
 
-    private void Audit(HttpContext context, string caller, string outcome, string reason)
-    {
-        // The path is caller-chosen: bounded here, JSON-escaped by the audit trail.
-        var path = context.Request.Path.Value ?? "";
-        if (path.Length > MaxAuditedPathLength)
-        {
-            path = path[..MaxAuditedPathLength] + "...";
-        }
+    private void Audit(HttpContext context, string caller, string outcome, string reason) =>
+        audit.Append(new AuditEvent(caller, BoundedPath(context), outcome, Detail: reason));
 
-        audit.Append(new AuditEvent(caller, path, outcome, Detail: reason));
+    /// <summary>The request path for an audit entry: caller-chosen, so bounded here (the audit trail JSON-escapes it).</summary>
+    public static string BoundedPath(HttpContext context)
+    {
+        var path = context.Request.Path.Value ?? "";
+        return path.Length > MaxAuditedPathLength ? path[..MaxAuditedPathLength] + "..." : path;
     }
 
     private static string ToOutcome(StatusCode code) => code switch

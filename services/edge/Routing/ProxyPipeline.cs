@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Strongroom.Edge.Guard;
+using Strongroom.Hosting.Audit;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Strongroom.Edge.Routing;
@@ -20,8 +21,12 @@ public static class ProxyPipeline
             && context.Request.PathBase.Value is null or ""
             && HttpMethods.IsPost(context.Request.Method)
             && context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true;
-        if (!exact || EdgeClient.Get(context) is null)
+        var client = EdgeClient.Get(context);
+        if (!exact || client is null)
         {
+            context.RequestServices.GetRequiredService<AuditTrail>().Append(new AuditEvent(
+                client?.ToString() ?? "-", EdgeGuardMiddleware.BoundedPath(context), "UNIMPLEMENTED",
+                Detail: "not exactly a routed method"));
             await GrpcStatusResponse.WriteAsync(context, StatusCode.Unimplemented, "method is not routed by the edge");
             return;
         }
