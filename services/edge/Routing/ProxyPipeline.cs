@@ -42,7 +42,8 @@ public static class ProxyPipeline
     {
         await next();
         var error = context.GetForwarderErrorFeature();
-        if (error is not null && !context.Response.HasStarted)
+        // A caller that went away gets no answer; one that is still there gets a status, not a bare 502.
+        if (error is not null && !context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
         {
             await GrpcStatusResponse.WriteAsync(context, StatusCode.Unavailable, "backend unavailable");
         }

@@ -57,7 +57,7 @@ public static class EdgeClients
 
     /// <summary>
     /// A raw HTTP/2 request with a client certificate, for paths and methods a gRPC client would
-    /// never produce. Returns the HTTP status and the grpc-status the edge answered with.
+    /// never produce. Returns the HTTP status and the grpc-status header the edge answered with.
     /// </summary>
     public static async Task<(HttpStatusCode Http, string? GrpcStatus)> RawAsync(TestPki pki, CertPaths certificate, string address, HttpMethod method, string path)
     {
@@ -89,9 +89,9 @@ public static class EdgeClients
         request.Headers.TryAddWithoutValidation("te", "trailers");
         using var response = await http.SendAsync(request);
         await response.Content.ReadAsByteArrayAsync();
-        var status = response.Headers.TryGetValues("grpc-status", out var values) ? values.FirstOrDefault()
-            : response.TrailingHeaders.TryGetValues("grpc-status", out var trailing) ? trailing.FirstOrDefault()
-            : null;
+        // Trailers-only: the status travels in the response headers, with no message and no trailers.
+        var status = response.Headers.TryGetValues("grpc-status", out var values) ? values.FirstOrDefault() : null;
+        Assert.Equal("application/grpc", response.Content.Headers.ContentType?.MediaType);
         return (response.StatusCode, status);
     }
 
