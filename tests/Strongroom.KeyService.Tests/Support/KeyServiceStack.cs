@@ -1,0 +1,138 @@
+using Google.Cloud.Kms.V1;
+using Grpc.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Strongroom.Hosting;
+using Strongroom.Hosting.Clients;
+using Strongroom.Hosting.Tls;
+using Strongroom.KeyCustody;
+using Strongroom.KeyService.Extensions;
+using Strongroom.KeyService.V1;
+using Strongroom.Kms.Domain;
+using Strongroom.Kms.Extensions;
+using Strongroom.Pki;
+using Strongroom.Testing;
+
+namespace Strongroom.KeyService.Tests.Support;
+
+/// <summary>
+/// kms and keyservice as their Program.cs compose them, each on real Kestrel at 127.0.0.1 with real
+/// mTLS certificates, their policy tables read from their own appsettings.json; keyservice talks to
+/// the kms over mTLS through its admin listener. One stack per test class.
+/// </summary>
+public sealed class KeyServiceStack : IAsyncLifetime
+{
+    public TestPki Pki { get; } = new();
+
+    public string Root => Pki.Root;
+
+    public WebApplication Kms { get; private set; } = null!;
+
+    public WebApplication KeyService { get; private set; } = null!;
+
+    public string KmsAdmin { get; private set; } = "";
+
+    public string KeyServicePublic { get; private set; } = "";
+
+    public string KeyServiceAdmin { get; private set; } = "";
+
+    public string StorePath => Path.Combine(Root, "keyservice", "keys.db");
+
+    public PlaintextSizeRecorder KmsPlaintextSizes => Kms.Services.GetRequiredService<PlaintextSizeRecorder>();
+
+    public KeyCustodian Custodian => KeyService.Services.GetRequiredService<KeyCustodian>();
+
+    public async ValueTask InitializeAsync()
+    {
+        var passphrase = Path.Combine(Root, "kms-passphrase");
+        SecureFile.WriteAllText(passphrase, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)), secret: true);
+        var (kmsPublic, kmsAdmin) = (Ports.Free(), Ports.Free());
+        Kms = Build("kms", WorkloadIdentity.Kms, kmsPublic, kmsAdmin, new()
+        {
+            ["Kms:StorePath"] = Path.Combine(Root, "kms", "kms.store"),
+            ["Kms:PassphraseFile"] = passphrase,
+            ["Kms:CreateStoreIfMissing"] = "true",
+            ["Kms:AllowZeroDestroyGrace"] = "true",
+        }, b => b.AddKms(), a => a.MapKms());
+        await Kms.StartAsync();
+        KmsAdmin = $"https://127.0.0.1:{kmsAdmin}";
+
+        var (ksPublic, ksAdmin) = (Ports.Free(), Ports.Free());
+        KeyService = Build("keyservice", WorkloadIdentity.KeyService, ksPublic, ksAdmin, new()
+        {
+            ["KeyService:StorePath"] = StorePath,
+            ["KeyService:Custody:AllowZeroDestroyGrace"] = "true",
+            // Development: destruction happens at once, so a test can search the store right after.
+            ["KeyService:Custody:DefaultDestroyGrace"] = "00:00:00",
+            ["KmsClient:Address"] = KmsAdmin,
+        }, b => b.AddKeyService(), a => a.MapKeyService());
+        await KeyService.StartAsync();
+        KeyServicePublic = $"https://127.0.0.1:{ksPublic}";
+        KeyServiceAdmin = $"https://127.0.0.1:{ksAdmin}";
+    }
+
+    private WebApplication Build(string service, WorkloadIdentity identity, int publicPort, int adminPort, Dictionary<string, string?> extra,
+        Action<WebApplicationBuilder> add, Action<WebApplication> map)
+    {
+        var certificate = Pki.Issue(identity);
+        var settings = new Dictionary<string, string?>
+        {
+            ["Strongroom:Tls:CaFile"] = Pki.CaFile,
+            ["Strongroom:Tls:CertFile"] = certificate.Certificate,
+            ["Strongroom:Tls:KeyFile"] = certificate.Key,
+            ["Strongroom:Listeners:Public"] = $"127.0.0.1:{publicPort}",
+            ["Strongroom:Listeners:Admin"] = $"127.0.0.1:{adminPort}",
+            ["Strongroom:Audit:Path"] = Path.Combine(Root, service, "audit.log"),
+        };
+        foreach (var (k, v) in extra)
+        {
+            settings[k] = v;
+        }
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = Root });
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddJsonFile(Path.Combine(RepoPaths.Root, "services", service, "appsettings.json"), optional: false);
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Logging.ClearProviders();
+        builder.AddStrongroomHosting();
+        add(builder);
+        var app = builder.Build();
+        app.MapStrongroomDefaults();
+        map(app);
+        return app;
+    }
+
+    /// <summary>A call invoker presenting <paramref name="identity"/>'s certificate and expecting <paramref name="service"/>.</summary>
+    public CallInvoker Invoker(WorkloadIdentity identity, string address, string service = "keyservice")
+    {
+        var certificate = Pki.Issue(identity);
+        return MtlsChannelFactory.Create(
+            new DownstreamOptions { Address = address, Identity = service, Deadline = TimeSpan.FromSeconds(60) },
+            new ReloadingCertificate(certificate.Certificate, certificate.Key, TimeSpan.FromSeconds(1)),
+            new PeerCertificateValidator(new TrustAnchor(Pki.CaFile, TimeSpan.FromSeconds(1)), new NoDenyList()));
+    }
+
+    public V1.KeyService.KeyServiceClient Public(WorkloadIdentity identity) => new(Invoker(identity, KeyServicePublic));
+
+    public KeyServiceAdmin.KeyServiceAdminClient Admin(WorkloadIdentity? identity = null) =>
+        new(Invoker(identity ?? WorkloadIdentity.Operator("admin"), KeyServiceAdmin));
+
+    public KeyManagementService.KeyManagementServiceClient KmsAs(WorkloadIdentity identity) =>
+        new(Invoker(identity, KmsAdmin, "kms"));
+
+    public async ValueTask DisposeAsync()
+    {
+        await KeyService.StopAsync();
+        await KeyService.DisposeAsync();
+        await Kms.StopAsync();
+        await Kms.DisposeAsync();
+        Pki.Dispose();
+    }
+
+    private sealed class NoDenyList : IDenyList
+    {
+        public bool IsDenied(WorkloadIdentity identity) => false;
+    }
+}
