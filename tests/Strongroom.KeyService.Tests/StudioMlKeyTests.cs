@@ -1,0 +1,176 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Grpc.Core;
+using Strongroom.Cli.Operator;
+using Strongroom.Crypto;
+using Strongroom.KeyService.Tests.Support;
+using Strongroom.KeyService.V1;
+using Strongroom.Pki;
+using Strongroom.Testing;
+
+namespace Strongroom.KeyService.Tests;
+
+/// <summary>The StudioML runner key imported by the operator CLI, and unwrapping without a decryption oracle.</summary>
+public sealed class StudioMlKeyTests(KeyServiceStack stack) : IClassFixture<KeyServiceStack>, IAsyncLifetime
+{
+    private const string KeyName = "studioml";
+
+    private static string Fixture(string name) => RepoPaths.TestData("fixtures", "studioml", name);
+
+    private static string PayloadOf(string envelope) =>
+        JsonDocument.Parse(File.ReadAllText(Fixture(envelope))).RootElement.GetProperty("message").GetProperty("payload").GetString()!;
+
+    private static char[] Passphrase() => File.ReadAllText(Fixture("secret_phrase")).TrimEnd('\r', '\n').ToCharArray();
+
+    public async ValueTask InitializeAsync()
+    {
+        try
+        {
+            await stack.Admin().GetKeyAsync(new GetKeyRequest { KeyName = KeyName });
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
+        {
+            await StudioMlImport.RunAsync(stack.Admin(), KeyName, await File.ReadAllTextAsync(Fixture("studioml_message.pem")), Passphrase(), default);
+        }
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private Task<UnwrapMessageKeyResponse> Unwrap(string payload) =>
+        stack.Public(WorkloadIdentity.Runner).UnwrapMessageKeyAsync(new UnwrapMessageKeyRequest { KeyName = KeyName, Payload = payload }).ResponseAsync;
+
+    [Theory]
+    [InlineData("envelope-1-raw-signature.json", "request-1.json")]
+    [InlineData("envelope-2-ssh-wire-signature.json", "request-2.json")]
+    public async Task The_imported_fixture_key_opens_the_fixture_envelopes(string envelope, string request)
+    {
+        var payload = PayloadOf(envelope);
+
+        var key = (await Unwrap(payload)).MessageKey.ToByteArray();
+
+        var opened = StudioMlPayload.OpenBox(key, StudioMlPayload.Parse(payload).Box);
+        using var expected = JsonDocument.Parse(File.ReadAllText(Fixture(request)));
+        Assert.Equal(JsonSerializer.Serialize(expected.RootElement), Encoding.UTF8.GetString(opened));
+    }
+
+    [Fact]
+    public async Task The_imported_public_key_is_the_fixture_public_key_in_every_format()
+    {
+        var publicKey = (await stack.Public(WorkloadIdentity.Client("demo")).GetPublicKeyAsync(new GetPublicKeyRequest { KeyName = KeyName })).PublicKey;
+
+        using var fixture = RSA.Create();
+        fixture.ImportFromPem(File.ReadAllText(Fixture("studioml_message.pub.pem")));
+        Assert.Equal(fixture.ExportRSAPublicKeyPem(), publicKey.Pkcs1Pem);
+        Assert.Equal(fixture.ExportSubjectPublicKeyInfoPem(), publicKey.SpkiPem);
+        var sshLine = File.ReadAllText(Fixture("studioml_message.pub")).Split(' ');
+        Assert.Equal(sshLine[0] + " " + sshLine[1], publicKey.OpensshPublicKey);
+        using var jwk = JsonWebKey.Parse(publicKey.JwkJson);
+        Assert.Equal(jwk.Thumbprint(), publicKey.Kid);
+        Assert.True(publicKey.Primary);
+    }
+
+    [Fact]
+    public async Task Every_failure_after_the_rsa_operation_returns_32_bytes_and_no_error()
+    {
+        var payload = PayloadOf("envelope-1-raw-signature.json");
+        var parts = StudioMlPayload.Parse(payload);
+        var realKey = (await Unwrap(payload)).MessageKey.ToByteArray();
+
+        // OAEP fails: random bytes where the wrapped key was.
+        var randomK = Convert.ToBase64String(RandomNumberGenerator.GetBytes(512)) + "," + Convert.ToBase64String(parts.Box);
+        // OAEP succeeds under another key: a valid envelope for a stranger's RSA key.
+        using var stranger = RSA.Create(4096);
+        var foreign = StudioMlPayload.Seal(stranger, "{}"u8);
+        // OAEP succeeds, the box was tampered with.
+        var box = (byte[])parts.Box.Clone();
+        box[^1] ^= 1;
+        var tampered = payload.Split(',')[0] + "," + Convert.ToBase64String(box);
+
+        foreach (var bad in new[] { randomK, foreign, tampered })
+        {
+            var answer = await Unwrap(bad);
+            Assert.Equal(32, answer.MessageKey.Length);
+            Assert.False(StudioMlPayload.TryOpenBox(answer.MessageKey.Span, StudioMlPayload.Parse(bad).Box, out _));
+        }
+
+        // The tampered box's answer is not the real key: nothing says OAEP succeeded.
+        Assert.NotEqual(realKey, (await Unwrap(tampered)).MessageKey.ToByteArray());
+    }
+
+    [Theory]
+    [InlineData("only-one-field")]
+    [InlineData("a,b,c")]
+    [InlineData("not base64!,AAAA")]
+    [InlineData("AAAA,AAAA")]
+    public async Task Malformed_payloads_are_refused_before_any_rsa_operation(string payload)
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(() => Unwrap(payload));
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.StartsWith("invalid payload", ex.Status.Detail);
+    }
+
+    [Fact]
+    public async Task A_truncated_box_is_refused_before_any_rsa_operation()
+    {
+        var parts = StudioMlPayload.Parse(PayloadOf("envelope-1-raw-signature.json"));
+        var truncated = Convert.ToBase64String(parts.WrappedKey) + "," + Convert.ToBase64String(parts.Box[..39]);
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => Unwrap(truncated));
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+    }
+
+    [Fact]
+    public async Task Unwrapping_with_an_x25519_key_is_refused_as_the_wrong_key_type()
+    {
+        await stack.Admin().CreateKeyAsync(new CreateKeyRequest { KeyName = "not-rsa", Kind = KeyKind.X25519 });
+
+        var ex = await Assert.ThrowsAsync<RpcException>(async () =>
+            await stack.Public(WorkloadIdentity.Runner).UnwrapMessageKeyAsync(new UnwrapMessageKeyRequest { KeyName = "not-rsa", Payload = PayloadOf("envelope-1-raw-signature.json") }));
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+    }
+
+    [Fact]
+    public async Task Importing_an_rsa_pem_into_an_x25519_key_is_refused()
+    {
+        await stack.Admin().CreateKeyAsync(new CreateKeyRequest { KeyName = "x-import", Kind = KeyKind.X25519, SkipInitialVersion = true });
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() =>
+            StudioMlImport.RunAsync(stack.Admin(), "x-import", File.ReadAllText(Fixture("studioml_message.pem")), Passphrase(), default));
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+    }
+
+    [Fact]
+    public void A_wrong_passphrase_or_malformed_pem_fails_on_the_operator_machine_without_echoing_secrets()
+    {
+        var pem = File.ReadAllText(Fixture("studioml_message.pem"));
+
+        var wrong = Assert.Throws<CryptographicException>(() => LegacyPem.ReadRsaPrivateKeyPkcs8(pem, "not the passphrase".ToCharArray()));
+        var garbage = Assert.Throws<CryptographicException>(() => LegacyPem.ReadRsaPrivateKeyPkcs8("-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n", Passphrase()));
+
+        Assert.DoesNotContain("not the passphrase", wrong.Message);
+        Assert.Contains("cannot decrypt the PEM", wrong.Message);
+        Assert.DoesNotContain(new string(Passphrase()), garbage.Message);
+    }
+
+    [Fact]
+    public async Task An_import_sealed_for_another_key_name_does_not_open()
+    {
+        var admin = stack.Admin();
+        await admin.CreateKeyAsync(new CreateKeyRequest { KeyName = "victim", Kind = KeyKind.X25519, SkipInitialVersion = true });
+        var importKey = await admin.GetImportKeyAsync(new GetImportKeyRequest());
+        var sealedKey = Hpke.Seal(X25519PublicKey.Import(importKey.PublicKey.Span), "strongroom/import/v1"u8, "someone-else"u8, RandomNumberGenerator.GetBytes(32));
+
+        var ex = await Assert.ThrowsAsync<RpcException>(async () => await admin.ImportKeyAsync(new ImportKeyRequest
+        {
+            KeyName = "victim", Format = ImportFormat.RawX25519, ImportKid = importKey.Kid, SetPrimary = true,
+            Enc = Google.Protobuf.ByteString.CopyFrom(sealedKey.EncapsulatedKey), Ciphertext = Google.Protobuf.ByteString.CopyFrom(sealedKey.Ciphertext),
+        }));
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+    }
+}
