@@ -96,8 +96,7 @@ public sealed class KmsOptionsValidator : IValidateOptions<KmsOptions>
 
         foreach (var (ring, identity) in options.KeyRingBindings)
         {
-            StrongroomCheck(() => ResourceNames.ParseKeyRing("Kms:KeyRingBindings", ring), out var ringProblem);
-            if (ringProblem is not null)
+            if (!IsKeyRingName(ring))
             {
                 yield return $"Kms:KeyRingBindings: '{ring}' is not a key ring name (projects/{{p}}/locations/{{l}}/keyRings/{{r}})";
             }
@@ -109,16 +108,16 @@ public sealed class KmsOptionsValidator : IValidateOptions<KmsOptions>
         }
     }
 
-    private static void StrongroomCheck(Action check, out string? problem)
+    private static bool IsKeyRingName(string value)
     {
         try
         {
-            check();
-            problem = null;
+            ResourceNames.ParseKeyRing("Kms:KeyRingBindings", value);
+            return true;
         }
-        catch (Core.StrongroomException ex)
+        catch (Core.StrongroomException)
         {
-            problem = ex.Message;
+            return false;
         }
     }
 }
