@@ -18,7 +18,7 @@ public sealed class DevStackTests : IDisposable
     }
 
     [Fact]
-    public async Task Dev_up_once_starts_every_service_healthy_over_mtls_and_stops_it()
+    public async Task Dev_up_once_starts_kms_keyservice_and_edge_creates_a_key_and_a_client_fetches_it_through_the_edge()
     {
         var output = new StringWriter();
         var previous = Environment.CurrentDirectory;
@@ -35,8 +35,14 @@ public sealed class DevStackTests : IDisposable
 
         var text = output.ToString();
         Assert.True(exit == ExitCodes.Ok, text);
-        Assert.Contains("kms is healthy", text);
-        Assert.Contains("stopped kms", text);
+        foreach (var service in new[] { "kms", "keyservice", "edge" })
+        {
+            Assert.Contains($"{service} is healthy", text);
+            Assert.Contains($"stopped {service}", text);
+        }
+
+        Assert.Contains("client/demo fetched the public key through the edge", text);
+        Assert.Contains("\"crv\":\"X25519\"", text);
         Assert.True(File.Exists(Path.Combine(_state, "pki", "ca", "ca.key")));
     }
 }

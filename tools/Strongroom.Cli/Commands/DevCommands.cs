@@ -36,6 +36,7 @@ public static class DevCommands
         }
 
         stack.EnsurePki();
+        stack.EnsureSecrets();
         foreach (var spec in ServiceSpec.All)
         {
             stack.Start(spec);
@@ -43,6 +44,16 @@ public static class DevCommands
             {
                 return ExitCodes.NotReady;
             }
+        }
+
+        try
+        {
+            await DevDemo.RunAsync(layout, output, cancellationToken);
+        }
+        catch (Grpc.Core.RpcException ex)
+        {
+            output.WriteLine($"  demo step failed: {ex.StatusCode}: {ex.Status.Detail}; see {layout.Logs}");
+            return ExitCodes.Failed;
         }
 
         if (once)

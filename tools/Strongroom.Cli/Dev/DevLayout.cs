@@ -13,6 +13,9 @@ public sealed class DevLayout(string repoRoot, string stateRoot)
 
     public string Logs => Path.Combine(StateRoot, "logs");
 
+    /// <summary>The kms operator passphrase (0600), generated on first start.</summary>
+    public string KmsPassphraseFile => Path.Combine(Secrets, "kms-passphrase");
+
     public string Data(string service) => Path.Combine(StateRoot, "data", service);
 
     /// <summary>Finds the repository (the folder holding Services.sln) from the working directory upwards.</summary>

@@ -38,6 +38,20 @@ public sealed partial class DevStack(DevLayout layout, TextWriter output) : IAsy
         PkiCommands.Init(layout.Pki, "dev", 7, new PrefixWriter(output, "  "));
     }
 
+    /// <summary>A random kms passphrase, written 0600 once; only the kms process is told where it is.</summary>
+    public void EnsureSecrets()
+    {
+        if (File.Exists(layout.KmsPassphraseFile))
+        {
+            return;
+        }
+
+        Step("kms passphrase");
+        SecureFile.CreatePrivateDirectory(layout.Secrets);
+        SecureFile.WriteAllText(layout.KmsPassphraseFile, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)), secret: true);
+        output.WriteLine($"  generated {layout.KmsPassphraseFile} (0600; given to kms alone)");
+    }
+
     public void Start(ServiceSpec spec)
     {
         var pki = new PkiDirectory(layout.Pki);
@@ -54,11 +68,9 @@ public sealed partial class DevStack(DevLayout layout, TextWriter output) : IAsy
             $"--Strongroom:Tls:KeyFile={pki.KeyPath(id)}",
             $"--Strongroom:Listeners:Public=127.0.0.1:{spec.PublicPort}",
             $"--Strongroom:Audit:Path={Path.Combine(layout.Data(spec.Name), "audit.log")}",
+            $"--Strongroom:Listeners:Admin=127.0.0.1:{spec.AdminPort}",
         };
-        if (spec.AdminPort is { } admin)
-        {
-            args.Add($"--Strongroom:Listeners:Admin=127.0.0.1:{admin}");
-        }
+        args.AddRange(spec.Settings(layout));
 
         var logPath = Path.Combine(layout.Logs, spec.Name + ".log");
         var info = new ProcessStartInfo("dotnet")
@@ -82,10 +94,10 @@ public sealed partial class DevStack(DevLayout layout, TextWriter output) : IAsy
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         _running.Add((spec, process));
-        Step($"start {spec.Name} (pid {process.Id}) on 127.0.0.1:{spec.PublicPort}" + (spec.AdminPort is { } a2 ? $", admin :{a2}" : "") + $"; log {logPath}");
+        Step($"start {spec.Name} (pid {process.Id}) on 127.0.0.1:{spec.PublicPort}, admin :{spec.AdminPort}; log {logPath}");
     }
 
-    /// <summary>Calls gRPC health over mTLS as the operator, checking the server really is <paramref name="spec"/>.</summary>
+    /// <summary>Calls gRPC health on the admin listener over mTLS as the operator, checking the server really is <paramref name="spec"/>.</summary>
     public async Task<bool> WaitHealthyAsync(ServiceSpec spec, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var pki = new PkiDirectory(layout.Pki);
@@ -93,7 +105,7 @@ public sealed partial class DevStack(DevLayout layout, TextWriter output) : IAsy
         using var cert = new ReloadingCertificate(pki.CertificatePath(op), pki.KeyPath(op), TimeSpan.FromSeconds(1));
         var validator = new PeerCertificateValidator(new TrustAnchor(pki.TrustBundlePath, TimeSpan.FromSeconds(1)), new NoDenyList());
         var invoker = MtlsChannelFactory.Create(
-            new DownstreamOptions { Address = $"https://127.0.0.1:{spec.PublicPort}", Identity = spec.Name, Deadline = TimeSpan.FromSeconds(2) },
+            new DownstreamOptions { Address = $"https://127.0.0.1:{spec.AdminPort}", Identity = spec.Name, Deadline = TimeSpan.FromSeconds(2) },
             cert, validator);
         var client = new Health.HealthClient(invoker);
         var deadline = DateTime.UtcNow + timeout;

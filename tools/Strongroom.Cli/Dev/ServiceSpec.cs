@@ -1,7 +1,7 @@
 namespace Strongroom.Cli.Dev;
 
 /// <summary>One service of the local stack: its project, ports and the configuration the launcher passes.</summary>
-public sealed record ServiceSpec(string Name, string ProjectFolder, string AssemblyName, int PublicPort, int? AdminPort)
+public sealed record ServiceSpec(string Name, string ProjectFolder, string AssemblyName, int PublicPort, int AdminPort, Func<DevLayout, IEnumerable<string>> Settings)
 {
     public string ProjectPath(DevLayout layout) => Path.Combine(layout.RepoRoot, "services", ProjectFolder, AssemblyName + ".csproj");
 
@@ -9,9 +9,21 @@ public sealed record ServiceSpec(string Name, string ProjectFolder, string Assem
 
     public string AssemblyPath(DevLayout layout) => Path.Combine(OutputFolder(layout), AssemblyName + ".dll");
 
-    /// <summary>The services the local stack runs, in start order (dependencies first).</summary>
-    public static IReadOnlyList<ServiceSpec> All { get; } =
+    public static ServiceSpec Kms { get; } = new("kms", "kms", "Strongroom.Kms", 7401, 7411, l =>
     [
-        new("kms", "kms", "Strongroom.Kms", 7401, 7411),
-    ];
+        $"--Kms:StorePath={Path.Combine(l.Data("kms"), "kms.store")}",
+        // The passphrase file is given to kms alone; no other service's arguments name it.
+        $"--Kms:PassphraseFile={l.KmsPassphraseFile}",
+    ]);
+
+    public static ServiceSpec KeyService { get; } = new("keyservice", "keyservice", "Strongroom.KeyService", 7402, 7412, l =>
+    [
+        $"--KeyService:StorePath={Path.Combine(l.Data("keyservice"), "keys.db")}",
+        "--KmsClient:Address=https://127.0.0.1:7411",
+    ]);
+
+    public static ServiceSpec Edge { get; } = new("edge", "edge", "Strongroom.Edge", 7443, 7453, _ => []);
+
+    /// <summary>The services the local stack runs, in start order (dependencies first).</summary>
+    public static IReadOnlyList<ServiceSpec> All { get; } = [Kms, KeyService, Edge];
 }
