@@ -44,11 +44,7 @@ public sealed partial class KekClient : IDisposable
 
     private KekClient(KeyManagementService.KeyManagementServiceClient client, KmsClientOptions options, IDisposable? ownedChannel)
     {
-        var ring = KeyRingPattern().Match(options.KeyRing);
-        if (!ring.Success)
-        {
-            throw new ArgumentException("KeyRing must be projects/{p}/locations/{l}/keyRings/{r}", nameof(options));
-        }
+        var ring = Validate(options);
 
         _client = client;
         _options = options;
@@ -67,6 +63,8 @@ public sealed partial class KekClient : IDisposable
         {
             throw new ArgumentException("options are not for the local kms", nameof(options));
         }
+
+        Validate(options);
 
         var downstream = new DownstreamOptions
         {
@@ -91,6 +89,8 @@ public sealed partial class KekClient : IDisposable
         {
             throw new ArgumentException("options are not for Google Cloud KMS", nameof(options));
         }
+
+        Validate(options);
 
         var channel = GrpcChannel.ForAddress(options.EffectiveAddress, new GrpcChannelOptions
         {
@@ -426,6 +426,22 @@ public sealed partial class KekClient : IDisposable
         },
         version.DestroyTime?.ToDateTimeOffset(),
         version.DestroyEventTime?.ToDateTimeOffset());
+
+    private static Match Validate(KmsClientOptions options)
+    {
+        var ring = KeyRingPattern().Match(options.KeyRing);
+        if (!ring.Success)
+        {
+            throw new ArgumentException("KeyRing must be projects/{p}/locations/{l}/keyRings/{r}", nameof(options));
+        }
+
+        if (!Uri.TryCreate(options.EffectiveAddress, UriKind.Absolute, out var address) || address.Scheme != Uri.UriSchemeHttps)
+        {
+            throw new ArgumentException("Address must be an https:// URL (Local: the kms admin listener)", nameof(options));
+        }
+
+        return ring;
+    }
 
     private static string ValidKeyId(string keyId) =>
         IdPattern().IsMatch(keyId) ? keyId : throw new ArgumentException("crypto key id must match [a-zA-Z0-9_-]{1,63}", nameof(keyId));
