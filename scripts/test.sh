@@ -10,7 +10,7 @@ rm -rf "$results"
 mkdir -p "$results"
 
 # Suites that must run and execute at least one test; a missing one fails the run.
-required_dotnet=(Strongroom.Crypto.Tests Strongroom.Hosting.Tests Strongroom.Cli.Tests)
+required_dotnet=(Strongroom.Crypto.Tests Strongroom.Hosting.Tests Strongroom.Cli.Tests Strongroom.KeyCustody.Tests Strongroom.Kms.Tests Strongroom.KeyService.Tests Strongroom.Edge.Tests)
 
 echo "==> npm ci (tests/node)"
 npm ci --prefix tests/node --no-audit --no-fund --loglevel=error >/dev/null
