@@ -1,8 +1,7 @@
 using Strongroom.Core;
 using Strongroom.KeyCustody;
-using Strongroom.KmsClient;
 
-namespace Strongroom.KeyService.Domain;
+namespace Strongroom.KmsClient;
 
 /// <summary>Custody's KEK operations over the Cloud KMS v1 client (local kms or Google Cloud KMS).</summary>
 public sealed class KmsKeyEncryptionService(KekClient kms) : IKeyEncryptionService
