@@ -1,0 +1,85 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Strongroom.Core;
+using Strongroom.Crypto;
+using Strongroom.Pki;
+
+namespace Strongroom.Signer.Domain;
+
+/// <summary>What Sign produced; every output names its key version.</summary>
+public sealed record SignOutcome(string Jws, string Kid, string KeyName, int Version, string ProtectedHeaderJson, long IssuedAt);
+
+/// <summary>
+/// Signs JWS (RFC 7515, alg EdDSA) with the primary version of a JWS key. The protected header is
+/// <c>{"alg","kid","typ","runner","iat"}</c>, and the signer alone chooses typ, runner and iat:
+/// typ from the authenticated caller's role, runner = the caller's mTLS identity, iat = this
+/// process's clock. None of them is listed in crit, and there is no request field for any header
+/// member, so a caller cannot claim another role, another runner or another time.
+/// </summary>
+public sealed class ResultSigner(SignerKeys keys, SignerOptions options, TimeProvider time)
+{
+    public const string ResultType = "strongroom-result";
+    public const string ConfigType = "strongroom-config";
+
+    /// <summary>typ follows the caller's role: the runner signs results, operators sign configuration. Anyone else is refused.</summary>
+    public static string TypeFor(WorkloadIdentity caller) =>
+        caller == WorkloadIdentity.Runner ? ResultType
+        : caller.IsOperator ? ConfigType
+        : throw StrongroomException.PermissionDenied("only the runner and operators may have documents signed");
+
+    public async Task<SignOutcome> SignAsync(WorkloadIdentity caller, string? keyName, ReadOnlyMemory<byte> payload, bool detached, bool flattened, CancellationToken cancellationToken)
+    {
+        var typ = TypeFor(caller);
+        var name = string.IsNullOrEmpty(keyName) ? options.DefaultKeyName : keyName;
+        if (keys.PurposeOf(name) != SigningPurpose.Jws)
+        {
+            // The log key's signatures mean "this checkpoint is consistent"; a JWS under it would blur that.
+            throw StrongroomException.InvalidArgument("key_name", "the log-checkpoint key signs no JWS");
+        }
+
+        if (payload.Length > options.MaxPayloadBytes)
+        {
+            throw StrongroomException.InvalidArgument("payload", $"at most {options.MaxPayloadBytes} bytes; sign a document naming the digest of larger outputs");
+        }
+
+        // Only the primary version signs, and the primary is always enabled: disabled, destroyed and
+        // revoked versions can never be chosen here.
+        using var lease = await keys.Custodian.AcquireAsync(name, null, cancellationToken);
+        var kid = SignerKeys.KidOf(lease.Version.PublicKey);
+        var iat = time.GetUtcNow().ToUnixTimeSeconds();
+        KeyValuePair<string, JsonNode?>[] members =
+        [
+            new("typ", typ),
+            new("runner", caller.ToString()),
+            new("iat", iat),
+        ];
+        var compact = Jws.SignCompact(lease.Handle<Ed25519KeyPair>(), kid, payload.Span, members);
+        var segments = compact.Split('.');
+        var headerJson = Encoding.UTF8.GetString(StrictBase64.DecodeUrl(segments[0]));
+        var jws = flattened ? Flattened(segments[0], detached ? null : segments[1], segments[2])
+            : detached ? segments[0] + ".." + segments[2]
+            : compact;
+        return new SignOutcome(jws, kid, name, lease.Version.Version, headerJson, iat);
+    }
+
+    /// <summary>RFC 7515 §7.2.2 flattened JSON; no unprotected header, no payload member when detached.</summary>
+    private static string Flattened(string header, string? payload, string signature)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("protected", header);
+            if (payload is not null)
+            {
+                writer.WriteString("payload", payload);
+            }
+
+            writer.WriteString("signature", signature);
+            writer.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+}

@@ -1,0 +1,60 @@
+using Microsoft.Extensions.Options;
+using Strongroom.Hosting.Clients;
+using Strongroom.Hosting.Tls;
+using Strongroom.KeyCustody;
+using Strongroom.KeyCustody.Kinds;
+using Strongroom.KmsClient;
+using Strongroom.Signer.Domain;
+using Strongroom.Signer.Grpc;
+using StorageApi = Strongroom.Storage.V1;
+
+namespace Strongroom.Signer.Extensions;
+
+public static class SignerExtensions
+{
+    /// <summary>The signer's domain: Ed25519 custody over its own SQLite store and kms key ring, its state store and the publishing outbox.</summary>
+    public static WebApplicationBuilder AddSigner(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<SignerOptions>().BindConfiguration(SignerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<SignerOptions>>().Value);
+        services.AddKmsClient(builder.Configuration.GetSection(KmsClientOptions.DefaultSectionName));
+        services.AddSingleton(sp => SqliteKeyStore.Open(sp.GetRequiredService<SignerOptions>().KeyStorePath));
+        services.AddSingleton<IKeyStore>(sp => sp.GetRequiredService<SqliteKeyStore>());
+        services.AddSingleton(sp => SignerState.Open(sp.GetRequiredService<SignerOptions>().StatePath));
+        services.AddSingleton<IKeyEncryptionService, KmsKeyEncryptionService>();
+        services.AddSingleton<OutboxSignal>();
+        services.AddSingleton<KeyPublisher>();
+        services.AddSingleton(sp => new KeyCustodian(
+            sp.GetRequiredService<SqliteKeyStore>(),
+            sp.GetRequiredService<IKeyEncryptionService>(),
+            [new Ed25519Kind()],
+            sp.GetRequiredService<SignerOptions>().Custody,
+            "signer",
+            sp.GetRequiredService<TimeProvider>(),
+            [sp.GetRequiredService<KeyPublisher>()]));
+        services.AddSingleton<SignerKeys>();
+        services.AddSingleton<ResultSigner>();
+        services.AddSingleton<CheckpointSigner>();
+        services.AddSingleton(sp =>
+        {
+            var publishing = sp.GetRequiredService<SignerOptions>().Publishing;
+            var invoker = MtlsChannelFactory.Create(
+                new DownstreamOptions { Address = publishing.Address, Identity = publishing.Identity, Deadline = publishing.Deadline },
+                sp.GetRequiredService<ReloadingCertificate>(),
+                sp.GetRequiredService<PeerCertificateValidator>());
+            return new StorageApi.Storage.StorageClient(invoker);
+        });
+        services.AddSingleton<OutboxWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<OutboxWorker>());
+        services.AddHostedService<LifecycleSweeper>();
+        return builder;
+    }
+
+    public static WebApplication MapSigner(this WebApplication app)
+    {
+        app.MapGrpcService<SignerGrpc>();
+        app.MapGrpcService<SignerAdminGrpc>();
+        return app;
+    }
+}
