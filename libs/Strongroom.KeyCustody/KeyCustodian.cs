@@ -300,16 +300,7 @@ public sealed partial class KeyCustodian : IDisposable
 
     public async Task<KeyVersion> DisableVersionAsync(string name, int version, CancellationToken cancellationToken)
     {
-        var (key, v) = await RequireVersionAsync(name, version, cancellationToken);
-        if (v.State is not (KeyVersionState.Enabled or KeyVersionState.Disabled))
-        {
-            throw StrongroomException.FailedPrecondition($"key '{name}' version {version} is {Describe(v.State)}");
-        }
-
-        if (version == key.PrimaryVersion)
-        {
-            throw StrongroomException.FailedPrecondition($"version {version} is the primary version of key '{name}': rotate first");
-        }
+        var (key, v) = await RequireRetirableVersionAsync(name, version, cancellationToken);
 
         Evict(name, version);
         await _kek.DisableVersionAsync(name, v.KmsVersion, cancellationToken);
@@ -342,16 +333,7 @@ public sealed partial class KeyCustodian : IDisposable
     /// <summary>Schedules destruction after the key's grace; with a zero grace (development) destroys now.</summary>
     public async Task<KeyVersion> ScheduleDestroyVersionAsync(string name, int version, CancellationToken cancellationToken)
     {
-        var (key, v) = await RequireVersionAsync(name, version, cancellationToken);
-        if (v.State is not (KeyVersionState.Enabled or KeyVersionState.Disabled))
-        {
-            throw StrongroomException.FailedPrecondition($"key '{name}' version {version} is {Describe(v.State)}");
-        }
-
-        if (version == key.PrimaryVersion)
-        {
-            throw StrongroomException.FailedPrecondition($"version {version} is the primary version of key '{name}': rotate first");
-        }
+        var (key, v) = await RequireRetirableVersionAsync(name, version, cancellationToken);
 
         Evict(name, version);
         await _kek.ScheduleDestroyVersionAsync(name, v.KmsVersion, cancellationToken);
@@ -524,6 +506,23 @@ public sealed partial class KeyCustodian : IDisposable
     {
         ValidateName(name);
         return await _store.GetKeyAsync(name, cancellationToken) ?? throw StrongroomException.NotFound($"key '{name}'");
+    }
+
+    /// <summary>A version that may be disabled or scheduled for destruction: enabled or disabled, and not the primary.</summary>
+    private async Task<(ManagedKey, KeyVersion)> RequireRetirableVersionAsync(string name, int version, CancellationToken cancellationToken)
+    {
+        var (key, v) = await RequireVersionAsync(name, version, cancellationToken);
+        if (v.State is not (KeyVersionState.Enabled or KeyVersionState.Disabled))
+        {
+            throw StrongroomException.FailedPrecondition($"key '{name}' version {version} is {Describe(v.State)}");
+        }
+
+        if (version == key.PrimaryVersion)
+        {
+            throw StrongroomException.FailedPrecondition($"version {version} is the primary version of key '{name}': rotate first");
+        }
+
+        return (key, v);
     }
 
     private async Task<(ManagedKey, KeyVersion)> RequireVersionAsync(string name, int version, CancellationToken cancellationToken)

@@ -133,7 +133,7 @@ public sealed class AuthorizationTests : IAsyncLifetime
         var invoker = Clients.MtlsChannelFactory.Create(
             new Clients.DownstreamOptions { Address = _server.PublicAddress, Identity = "storage" },
             new Tls.ReloadingCertificate(_pki.Issue(WorkloadIdentity.Client("alice")).Certificate, _pki.Directory.KeyPath(WorkloadIdentity.Client("alice")), TimeSpan.Zero),
-            new Tls.PeerCertificateValidator(new Tls.TrustAnchor(_pki.CaFile, TimeSpan.Zero), new ProbeClients.NoDenyList()));
+            new Tls.PeerCertificateValidator(new Tls.TrustAnchor(_pki.CaFile, TimeSpan.Zero), Tls.EmptyDenyList.Instance));
         var health = new Grpc.Health.V1.Health.HealthClient(invoker);
 
         var reply = await health.CheckAsync(new Grpc.Health.V1.HealthCheckRequest());

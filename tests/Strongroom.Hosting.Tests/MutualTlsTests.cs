@@ -133,7 +133,7 @@ public sealed class MutualTlsTests : IDisposable
         // A client identity has clientAuth only, so even with the right CA it cannot act as a service.
         var clientCert = _pki.Issue(WorkloadIdentity.Client("alice"));
         using var _ = new ReloadingCertificate(clientCert.Certificate, clientCert.Key, TimeSpan.Zero);
-        var validator = new PeerCertificateValidator(new TrustAnchor(_pki.CaFile, TimeSpan.Zero), new ProbeClients.NoDenyList());
+        var validator = new PeerCertificateValidator(new TrustAnchor(_pki.CaFile, TimeSpan.Zero), EmptyDenyList.Instance);
         using var cert = PkiDirectory.LoadPair(clientCert.Certificate, clientCert.Key);
 
         var check = validator.Validate(cert, PeerRole.Server);

@@ -119,3 +119,11 @@ public sealed class PeerCertificateValidator(TrustAnchor trust, IDenyList denyLi
         return "certificate chain invalid";
     }
 }
+
+/// <summary>A deny-list with nobody on it, for tools and clients that have no configuration to read one from.</summary>
+public sealed class EmptyDenyList : IDenyList
+{
+    public static readonly EmptyDenyList Instance = new();
+
+    public bool IsDenied(WorkloadIdentity identity) => false;
+}

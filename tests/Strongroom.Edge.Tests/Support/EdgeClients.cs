@@ -12,13 +12,8 @@ namespace Strongroom.Edge.Tests.Support;
 
 public static class EdgeClients
 {
-    public sealed class NoDenyList : IDenyList
-    {
-        public bool IsDenied(WorkloadIdentity identity) => false;
-    }
-
     public static PeerCertificateValidator Validator(TestPki pki) =>
-        new(new TrustAnchor(pki.CaFile, TimeSpan.Zero), new NoDenyList());
+        new(new TrustAnchor(pki.CaFile, TimeSpan.Zero), EmptyDenyList.Instance);
 
     /// <summary>A caller presenting <paramref name="certificate"/> that, like every Strongroom client, insists the server is the edge.</summary>
     public static CallInvoker Create(TestPki pki, CertPaths certificate, string address) =>

@@ -13,18 +13,13 @@ namespace Strongroom.Hosting.Tests.Support;
 
 public static class ProbeClients
 {
-    public sealed class NoDenyList : IDenyList
-    {
-        public bool IsDenied(WorkloadIdentity identity) => false;
-    }
-
     /// <summary>A client presenting <paramref name="certificate"/> that expects the server to be <paramref name="expectedServer"/>.</summary>
     public static Probe.ProbeClient Create(TestPki pki, CertPaths certificate, string address, string expectedServer = "storage")
     {
         var invoker = MtlsChannelFactory.Create(
             new DownstreamOptions { Address = address, Identity = expectedServer, Deadline = TimeSpan.FromSeconds(10) },
             new ReloadingCertificate(certificate.Certificate, certificate.Key, TimeSpan.Zero),
-            new PeerCertificateValidator(new TrustAnchor(pki.CaFile, TimeSpan.Zero), new NoDenyList()));
+            new PeerCertificateValidator(new TrustAnchor(pki.CaFile, TimeSpan.Zero), EmptyDenyList.Instance));
         return new Probe.ProbeClient(invoker);
     }
 
@@ -72,7 +67,7 @@ public static class ProbeClients
     }
 
     public static PeerCertificateValidator Validator(TestPki pki) =>
-        new(new TrustAnchor(pki.CaFile, TimeSpan.Zero), new NoDenyList());
+        new(new TrustAnchor(pki.CaFile, TimeSpan.Zero), EmptyDenyList.Instance);
 
     /// <summary>
     /// Asserts a call failed because the server refused the TLS handshake: no RPC ever existed.

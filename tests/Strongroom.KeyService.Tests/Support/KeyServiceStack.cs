@@ -111,7 +111,7 @@ public sealed class KeyServiceStack : IAsyncLifetime
         return MtlsChannelFactory.Create(
             new DownstreamOptions { Address = address, Identity = service, Deadline = TimeSpan.FromSeconds(60) },
             new ReloadingCertificate(certificate.Certificate, certificate.Key, TimeSpan.FromSeconds(1)),
-            new PeerCertificateValidator(new TrustAnchor(Pki.CaFile, TimeSpan.FromSeconds(1)), new NoDenyList()));
+            new PeerCertificateValidator(new TrustAnchor(Pki.CaFile, TimeSpan.FromSeconds(1)), EmptyDenyList.Instance));
     }
 
     public V1.KeyService.KeyServiceClient Public(WorkloadIdentity identity) => new(Invoker(identity, KeyServicePublic));
@@ -129,10 +129,5 @@ public sealed class KeyServiceStack : IAsyncLifetime
         await Kms.StopAsync();
         await Kms.DisposeAsync();
         Pki.Dispose();
-    }
-
-    private sealed class NoDenyList : IDenyList
-    {
-        public bool IsDenied(WorkloadIdentity identity) => false;
     }
 }

@@ -160,10 +160,5 @@ public sealed class KmsServer : IAsyncDisposable
         return new ReloadingCertificate(paths.Certificate, paths.Key, TimeSpan.Zero);
     }
 
-    private PeerCertificateValidator Validator() => new(new TrustAnchor(_pki.CaFile, TimeSpan.Zero), new NoDenyList());
-
-    private sealed class NoDenyList : IDenyList
-    {
-        public bool IsDenied(WorkloadIdentity identity) => false;
-    }
+    private PeerCertificateValidator Validator() => new(new TrustAnchor(_pki.CaFile, TimeSpan.Zero), EmptyDenyList.Instance);
 }

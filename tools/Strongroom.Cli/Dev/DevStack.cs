@@ -103,7 +103,7 @@ public sealed partial class DevStack(DevLayout layout, TextWriter output) : IAsy
         var pki = new PkiDirectory(layout.Pki);
         var op = WorkloadIdentity.Operator("admin");
         using var cert = new ReloadingCertificate(pki.CertificatePath(op), pki.KeyPath(op), TimeSpan.FromSeconds(1));
-        var validator = new PeerCertificateValidator(new TrustAnchor(pki.TrustBundlePath, TimeSpan.FromSeconds(1)), new NoDenyList());
+        var validator = new PeerCertificateValidator(new TrustAnchor(pki.TrustBundlePath, TimeSpan.FromSeconds(1)), EmptyDenyList.Instance);
         var invoker = MtlsChannelFactory.Create(
             new DownstreamOptions { Address = $"https://127.0.0.1:{spec.AdminPort}", Identity = spec.Name, Deadline = TimeSpan.FromSeconds(2) },
             cert, validator);
@@ -186,11 +186,6 @@ public sealed partial class DevStack(DevLayout layout, TextWriter output) : IAsy
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
-
-    private sealed class NoDenyList : IDenyList
-    {
-        public bool IsDenied(WorkloadIdentity identity) => false;
-    }
 }
 
 /// <summary>Indents another writer's lines (for nested step output).</summary>

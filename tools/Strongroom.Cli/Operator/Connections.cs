@@ -19,7 +19,7 @@ public sealed class Connections(string pkiDirectory, string identity) : IDisposa
         var id = WorkloadIdentity.ParseShort(identity);
         var certificate = new ReloadingCertificate(_pki.CertificatePath(id), _pki.KeyPath(id), TimeSpan.FromSeconds(1));
         _owned.Add(certificate);
-        var validator = new PeerCertificateValidator(new TrustAnchor(_pki.TrustBundlePath, TimeSpan.FromSeconds(1)), new NoDenyList());
+        var validator = new PeerCertificateValidator(new TrustAnchor(_pki.TrustBundlePath, TimeSpan.FromSeconds(1)), EmptyDenyList.Instance);
         return MtlsChannelFactory.Create(
             new DownstreamOptions { Address = address, Identity = service, Deadline = deadline ?? TimeSpan.FromSeconds(30) },
             certificate,
@@ -32,10 +32,5 @@ public sealed class Connections(string pkiDirectory, string identity) : IDisposa
         {
             d.Dispose();
         }
-    }
-
-    private sealed class NoDenyList : IDenyList
-    {
-        public bool IsDenied(WorkloadIdentity identity) => false;
     }
 }
