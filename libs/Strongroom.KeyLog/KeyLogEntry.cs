@@ -170,6 +170,9 @@ public abstract partial record KeyLogEntry
         throw new KeyLogFormatException($"'{name}' has an unknown value");
     }
 
+    /// <summary>Whether <paramref name="value"/> has the shape of an RFC 7638 SHA-256 thumbprint (43 base64url characters).</summary>
+    public static bool IsKid(string? value) => value is not null && KidPattern().IsMatch(value);
+
     [GeneratedRegex("^[A-Za-z0-9_-]{43}$")]
     internal static partial Regex KidPattern();
 

@@ -1,0 +1,75 @@
+using Strongroom.Core;
+using Strongroom.Storage.Domain;
+using Strongroom.Storage.Extensions;
+
+namespace Strongroom.Storage.Http;
+
+/// <summary>
+/// The read-only HTTPS listener: <c>GET /.well-known/jwks.json</c> (every non-revoked public key)
+/// and <c>GET /checkpoint</c> (the latest signed note). Nothing else is reachable there — no gRPC
+/// method, no other verb — and these two paths exist only there.
+/// </summary>
+public static class ReadOnlyEndpoints
+{
+    public const string JwksPath = "/.well-known/jwks.json";
+    public const string CheckpointPath = "/checkpoint";
+    internal const string ListenerKey = "strongroom.storage.listener";
+    internal const string ListenerName = "read-only";
+
+    public static void Map(WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.Use(async (context, next) =>
+        {
+            var readOnly = StorageExtensions.IsReadOnlyListener(context);
+            var known = context.Request.Path.Equals(JwksPath, StringComparison.Ordinal) || context.Request.Path.Equals(CheckpointPath, StringComparison.Ordinal);
+            if (!readOnly)
+            {
+                if (known)
+                {
+                    context.Response.StatusCode = StatusCodes.Status404NotFound;
+                    return;
+                }
+
+                await next(context);
+                return;
+            }
+
+            if (!known)
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return;
+            }
+
+            if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
+            {
+                context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+                context.Response.Headers.Allow = "GET, HEAD";
+                return;
+            }
+
+            await next(context);
+        });
+
+        app.MapGet(JwksPath, async (KeyLogService keyLog, HttpContext context) =>
+        {
+            var jwks = await keyLog.JwksAsync([], context.RequestAborted);
+            context.Response.Headers.CacheControl = "public, max-age=60";
+            return Results.Text(jwks, "application/jwk-set+json");
+        });
+
+        app.MapGet(CheckpointPath, async (KeyLogService keyLog, HttpContext context) =>
+        {
+            try
+            {
+                var checkpoint = await keyLog.LatestCheckpointAsync(context.RequestAborted);
+                context.Response.Headers.CacheControl = "no-cache";
+                return Results.Text(checkpoint.Note, "text/plain; charset=utf-8");
+            }
+            catch (StrongroomException)
+            {
+                return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
+            }
+        });
+    }
+}
