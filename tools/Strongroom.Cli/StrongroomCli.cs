@@ -12,6 +12,7 @@ public static class StrongroomCli
         root.Subcommands.Add(PkiCommands.Build());
         root.Subcommands.Add(DevCommands.Build());
         root.Subcommands.Add(KeyCommands.Build());
+        root.Subcommands.Add(AuditCommands.Build());
         return root;
     }
 }

@@ -24,6 +24,14 @@ public sealed record ServiceSpec(string Name, string ProjectFolder, string Assem
 
     public static ServiceSpec Edge { get; } = new("edge", "edge", "Strongroom.Edge", 7443, 7453, _ => []);
 
+    public const int StorageAdminPort = 7414;
+
+    /// <summary>Every service's admin listener, running or not yet part of the dev stack.</summary>
+    public static IReadOnlyList<(string Service, int Port)> AdminPorts { get; } =
+    [
+        ("kms", 7411), ("keyservice", 7412), ("signer", 7413), ("storage", StorageAdminPort), ("runner", 7415), ("edge", 7453),
+    ];
+
     /// <summary>The services the local stack runs, in start order (dependencies first).</summary>
     public static IReadOnlyList<ServiceSpec> All { get; } = [Kms, KeyService, Edge];
 }
