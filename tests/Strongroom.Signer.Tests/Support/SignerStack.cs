@@ -1,0 +1,204 @@
+using Grpc.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Strongroom.Hosting;
+using Strongroom.Hosting.Clients;
+using Strongroom.Hosting.Tls;
+using Strongroom.Kms.Extensions;
+using Strongroom.Pki;
+using Strongroom.Signer.Domain;
+using Strongroom.Signer.Extensions;
+using Strongroom.Testing;
+using Api = Strongroom.Signer.V1;
+
+namespace Strongroom.Signer.Tests.Support;
+
+/// <summary>
+/// kms and signer as their Program.cs compose them, each on real Kestrel at 127.0.0.1 with real mTLS
+/// certificates and their own appsettings.json policy tables; the signer talks to the kms over mTLS
+/// through its admin listener. Storage is not running: publications wait in the outbox (see
+/// <see cref="FakeStorage"/> for the tests that deliver them). The signer's clock can be moved
+/// forward, so "before the destroy" and "after" are whole seconds apart. One stack per test class.
+/// </summary>
+public class SignerStack : IAsyncLifetime
+{
+    private int _signerPublicPort;
+    private int _signerAdminPort;
+
+    public TestPki Pki { get; } = new();
+
+    public string Root => Pki.Root;
+
+    public ShiftableClock Clock { get; } = new();
+
+    public WebApplication Kms { get; private set; } = null!;
+
+    public WebApplication Signer { get; private set; } = null!;
+
+    public string KmsAdmin { get; private set; } = "";
+
+    public string SignerPublic => $"https://127.0.0.1:{_signerPublicPort}";
+
+    public string SignerAdmin => $"https://127.0.0.1:{_signerAdminPort}";
+
+    /// <summary>Where the signer publishes to; nothing listens there unless a test starts <see cref="FakeStorage"/>.</summary>
+    public int StoragePort { get; } = Ports.Free();
+
+    public string StatePath => Path.Combine(Root, "signer", "signer.db");
+
+    public SignerState State => Signer.Services.GetRequiredService<SignerState>();
+
+    public async ValueTask InitializeAsync()
+    {
+        var passphrase = Path.Combine(Root, "kms-passphrase");
+        SecureFile.WriteAllText(passphrase, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)), secret: true);
+        var (kmsPublic, kmsAdmin) = (Ports.Free(), Ports.Free());
+        Kms = Build("kms", WorkloadIdentity.Kms, kmsPublic, kmsAdmin, new()
+        {
+            ["Kms:StorePath"] = Path.Combine(Root, "kms", "kms.store"),
+            ["Kms:PassphraseFile"] = passphrase,
+            ["Kms:CreateStoreIfMissing"] = "true",
+            ["Kms:AllowZeroDestroyGrace"] = "true",
+        }, b => b.AddKms(), a => a.MapKms());
+        await Kms.StartAsync();
+        KmsAdmin = $"https://127.0.0.1:{kmsAdmin}";
+
+        (_signerPublicPort, _signerAdminPort) = (Ports.Free(), Ports.Free());
+        await StartSignerAsync();
+    }
+
+    /// <summary>Stops the signer and starts a new one on the same stores and ports (a restart).</summary>
+    public async Task RestartSignerAsync()
+    {
+        await Signer.StopAsync();
+        await Signer.DisposeAsync();
+        await StartSignerAsync();
+    }
+
+    private async Task StartSignerAsync()
+    {
+        Signer = Build("signer", WorkloadIdentity.Signer, _signerPublicPort, _signerAdminPort, new()
+        {
+            ["Signer:KeyStorePath"] = Path.Combine(Root, "signer", "keys.db"),
+            ["Signer:StatePath"] = StatePath,
+            ["Signer:Deployment"] = "test",
+            ["Signer:MaxPayloadBytes"] = "65536",
+            ["Signer:Custody:AllowZeroDestroyGrace"] = "true",
+            // Development: destruction happens at once, so a test sees DESTROYED right away.
+            ["Signer:Custody:DefaultDestroyGrace"] = "00:00:00",
+            ["Signer:Publishing:Address"] = $"https://127.0.0.1:{StoragePort}",
+            ["Signer:Publishing:RetryInterval"] = "00:00:01",
+            ["Signer:Publishing:Deadline"] = "00:00:05",
+            ["KmsClient:Address"] = KmsAdmin,
+        }, b =>
+        {
+            b.AddSigner();
+            b.Services.AddSingleton<TimeProvider>(Clock);
+        }, a => a.MapSigner());
+        await Signer.StartAsync();
+        await WaitForDefaultKeysAsync();
+    }
+
+    /// <summary>The sweeper creates the default and log keys on start; wait until both have a primary version.</summary>
+    private async Task WaitForDefaultKeysAsync()
+    {
+        var keys = Signer.Services.GetRequiredService<SignerKeys>();
+        await keys.EnsureKeysAsync(CancellationToken.None);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var ready = await keys.Custodian.ListKeysAsync(CancellationToken.None);
+            if (ready.Count(k => k.Name is "results" or "keylog" && k.PrimaryVersion > 0) == 2)
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("the signer's default keys were not created");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    public WebApplication Build(string service, WorkloadIdentity identity, int publicPort, int? adminPort, Dictionary<string, string?> extra,
+        Action<WebApplicationBuilder> add, Action<WebApplication> map, bool useServiceSettings = true)
+    {
+        var certificate = Pki.Issue(identity);
+        var settings = new Dictionary<string, string?>
+        {
+            ["Strongroom:Identity"] = identity.Path,
+            ["Strongroom:Tls:CaFile"] = Pki.CaFile,
+            ["Strongroom:Tls:CertFile"] = certificate.Certificate,
+            ["Strongroom:Tls:KeyFile"] = certificate.Key,
+            ["Strongroom:Listeners:Public"] = $"127.0.0.1:{publicPort}",
+            ["Strongroom:Listeners:Admin"] = adminPort is null ? "" : $"127.0.0.1:{adminPort}",
+            ["Strongroom:Audit:Path"] = Path.Combine(Root, service, "audit.log"),
+        };
+        foreach (var (k, v) in extra)
+        {
+            settings[k] = v;
+        }
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = Root });
+        builder.Configuration.Sources.Clear();
+        if (useServiceSettings)
+        {
+            builder.Configuration.AddJsonFile(Path.Combine(RepoPaths.Root, "services", service, "appsettings.json"), optional: false);
+        }
+
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Logging.ClearProviders();
+        builder.AddStrongroomHosting();
+        add(builder);
+        var app = builder.Build();
+        app.MapStrongroomDefaults();
+        map(app);
+        return app;
+    }
+
+    /// <summary>A call invoker presenting <paramref name="identity"/>'s certificate and expecting <paramref name="service"/>.</summary>
+    public CallInvoker Invoker(WorkloadIdentity identity, string address, string service = "signer")
+    {
+        var certificate = Pki.Issue(identity);
+        return MtlsChannelFactory.Create(
+            new DownstreamOptions { Address = address, Identity = service, Deadline = TimeSpan.FromSeconds(60) },
+            new ReloadingCertificate(certificate.Certificate, certificate.Key, TimeSpan.FromSeconds(1)),
+            new PeerCertificateValidator(new TrustAnchor(Pki.CaFile, TimeSpan.FromSeconds(1)), new NoDenyList()));
+    }
+
+    public Api.Signer.SignerClient Public(WorkloadIdentity identity) => new(Invoker(identity, SignerPublic));
+
+    public Api.Signer.SignerClient Runner => Public(WorkloadIdentity.Runner);
+
+    public Api.SignerAdmin.SignerAdminClient Admin(WorkloadIdentity? identity = null) =>
+        new(Invoker(identity ?? WorkloadIdentity.Operator("admin"), SignerAdmin));
+
+    public async ValueTask DisposeAsync()
+    {
+        await Signer.StopAsync();
+        await Signer.DisposeAsync();
+        await Kms.StopAsync();
+        await Kms.DisposeAsync();
+        Pki.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    private sealed class NoDenyList : IDenyList
+    {
+        public bool IsDenied(WorkloadIdentity identity) => false;
+    }
+}
+
+/// <summary>The system clock plus an offset a test can move forward.</summary>
+public sealed class ShiftableClock : TimeProvider
+{
+    private long _offsetTicks;
+
+    public void Advance(TimeSpan by) => Interlocked.Add(ref _offsetTicks, by.Ticks);
+
+    public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + TimeSpan.FromTicks(Interlocked.Read(ref _offsetTicks));
+}
