@@ -35,7 +35,14 @@ public sealed class SignerGrpc(ResultSigner signer, SignerKeys keys, CheckpointS
             Api.JwsSerialization.FlattenedJson => true,
             _ => throw StrongroomException.InvalidArgument("serialization", "must be COMPACT or FLATTENED_JSON"),
         };
-        var outcome = await signer.SignAsync(context.GetCaller().Identity, request.KeyName, request.Payload.Memory, request.Detached, flattened, context.CancellationToken);
+        var caller = context.GetCaller();
+        if (caller.ViaEdge)
+        {
+            // Sign is not client-facing; should a policy row ever say otherwise, a relayed identity still signs nothing.
+            throw StrongroomException.PermissionDenied("signing requires the caller's own certificate");
+        }
+
+        var outcome = await signer.SignAsync(caller.Identity, request.KeyName, request.Payload.Memory, request.Detached, flattened, context.CancellationToken);
         context.AuditKey(outcome.KeyName, outcome.Version);
         return new Api.SignResponse
         {
