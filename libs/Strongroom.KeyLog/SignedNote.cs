@@ -47,7 +47,8 @@ public sealed class NoteVerifierKey
     public static NoteVerifierKey Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var parts = text.Split('+');
+        // The base64 key may itself contain '+': only the first two separate fields.
+        var parts = text.Split('+', 3);
         if (parts.Length != 3 || parts[1].Length != 8 || !uint.TryParse(parts[1], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var hash)
             || !StrictBase64.TryDecode(parts[2], out var key) || key.Length != 33 || key[0] != Ed25519AlgorithmByte
             || !Ed25519PublicKey.TryImport(key.AsSpan(1), out var pub))

@@ -21,6 +21,19 @@ public sealed class CheckpointTests
     }
 
     [Fact]
+    public void Verifier_keys_whose_base64_contains_a_plus_round_trip()
+    {
+        for (var i = 0; i < 64; i++)
+        {
+            using var key = Ed25519KeyPair.Generate();
+            var verifier = new NoteVerifierKey("log", key.PublicKey);
+            var parsed = NoteVerifierKey.Parse(verifier.ToString());
+            Assert.Equal(verifier.KeyId, parsed.KeyId);
+            Assert.Equal(verifier.PublicKey, parsed.PublicKey);
+        }
+    }
+
+    [Fact]
     public void The_specifications_example_note_verifies_and_an_edited_one_does_not()
     {
         var key = NoteVerifierKey.Parse("PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW");

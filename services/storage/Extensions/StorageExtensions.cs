@@ -67,6 +67,8 @@ public static class StorageExtensions
     public static WebApplication MapStorage(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        // Resolved now so a bad operator key or log verifier key stops the service at start.
+        _ = app.Services.GetRequiredService<KeyLogService>();
         app.MapGrpcService<StorageGrpc>();
         app.MapGrpcService<StorageAdminGrpc>();
         ReadOnlyEndpoints.Map(app);
