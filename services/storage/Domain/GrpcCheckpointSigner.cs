@@ -24,13 +24,14 @@ public sealed class GrpcCheckpointSigner(CallInvoker invoker) : ICheckpointSigne
         }
     }
 
-    public async Task<string> SignAsync(long treeSize, byte[] rootHash, long fromTreeSize, IReadOnlyList<byte[]> consistencyProof, CancellationToken cancellationToken)
+    public async Task<string> SignAsync(string origin, long treeSize, byte[] rootHash, long fromTreeSize, IReadOnlyList<byte[]> consistencyProof, CancellationToken cancellationToken)
     {
         var request = new SignerApi.SignCheckpointRequest
         {
             TreeSize = (ulong)treeSize,
             RootHash = ByteString.CopyFrom(rootHash),
             FromTreeSize = (ulong)fromTreeSize,
+            Origin = origin,
         };
         request.ConsistencyProof.AddRange(consistencyProof.Select(ByteString.CopyFrom));
         try

@@ -11,6 +11,6 @@ public interface ICheckpointSigner
 {
     Task<SignerCheckpoint> GetLatestAsync(CancellationToken cancellationToken);
 
-    /// <summary>Returns the signed note for (<paramref name="treeSize"/>, <paramref name="rootHash"/>).</summary>
-    Task<string> SignAsync(long treeSize, byte[] rootHash, long fromTreeSize, IReadOnlyList<byte[]> consistencyProof, CancellationToken cancellationToken);
+    /// <summary>Returns the signed note for (<paramref name="treeSize"/>, <paramref name="rootHash"/>) of the log named <paramref name="origin"/>.</summary>
+    Task<string> SignAsync(string origin, long treeSize, byte[] rootHash, long fromTreeSize, IReadOnlyList<byte[]> consistencyProof, CancellationToken cancellationToken);
 }

@@ -411,7 +411,7 @@ public sealed partial class KeyLogService(
             }
 
             var proof = MerkleTree.ConsistencyProof(leaves, last.TreeSize, size);
-            var note = await checkpointSigner.SignAsync(size, root, last.TreeSize, proof, ct);
+            var note = await checkpointSigner.SignAsync(Origin, size, root, last.TreeSize, proof, ct);
             if (_logKey is not null)
             {
                 try

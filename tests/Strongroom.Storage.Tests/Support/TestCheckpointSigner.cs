@@ -12,8 +12,10 @@ namespace Strongroom.Storage.Tests.Support;
 /// test double of the signer, not the signer; the gRPC client storage uses in production
 /// (<see cref="GrpcCheckpointSigner"/>) is not exercised here.
 /// </summary>
-public sealed class TestCheckpointSigner(string origin) : ICheckpointSigner, IDisposable
+public sealed class TestCheckpointSigner(string logOrigin) : ICheckpointSigner, IDisposable
 {
+    private readonly string _origin = logOrigin;
+
     public const string KeyName = "strongroom-test-log";
 
     private readonly Ed25519KeyPair _key = Ed25519KeyPair.Generate();
@@ -34,17 +36,17 @@ public sealed class TestCheckpointSigner(string origin) : ICheckpointSigner, IDi
         }
     }
 
-    public Task<string> SignAsync(long treeSize, byte[] rootHash, long fromTreeSize, IReadOnlyList<byte[]> consistencyProof, CancellationToken cancellationToken)
+    public Task<string> SignAsync(string origin, long treeSize, byte[] rootHash, long fromTreeSize, IReadOnlyList<byte[]> consistencyProof, CancellationToken cancellationToken)
     {
         lock (_lock)
         {
-            if (fromTreeSize != _size || !MerkleTree.VerifyConsistency(_size, treeSize, consistencyProof, _root, rootHash))
+            if (origin != _origin || fromTreeSize != _size || !MerkleTree.VerifyConsistency(_size, treeSize, consistencyProof, _root, rootHash))
             {
                 Refusals++;
                 throw StrongroomException.FailedPrecondition("not consistent with the signer's last checkpoint");
             }
 
-            _note = Checkpoint.Sign(origin, treeSize, rootHash, _key, KeyName);
+            _note = Checkpoint.Sign(_origin, treeSize, rootHash, _key, KeyName);
             _size = treeSize;
             _root = rootHash;
             return Task.FromResult(_note);
