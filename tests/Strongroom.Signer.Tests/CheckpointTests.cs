@@ -64,7 +64,7 @@ public sealed class CheckpointTests(SignerStack stack) : IClassFixture<SignerSta
         Assert.StartsWith(body + "\n\u2014 " + Origin + " ", signed.Checkpoint.Note, StringComparison.Ordinal);
         Assert.Equal(signed.Checkpoint.Note, body + "\n" + signed.SignatureLine);
         var logKey = await stack.Admin().GetLogKeyAsync(new Api.GetLogKeyRequest());
-        var verifier = logKey.NoteVerifierKey.Split('+');
+        var verifier = logKey.NoteVerifierKey.Split('+', 3);
         var publicKey = Convert.FromBase64String(verifier[2])[1..];
         Assert.True(SignedNote.Verify(signed.Checkpoint.Note, Origin, publicKey));
         Assert.False(SignedNote.Verify(signed.Checkpoint.Note.Replace($"\n{to}\n", $"\n{to + 1}\n", StringComparison.Ordinal), Origin, publicKey));

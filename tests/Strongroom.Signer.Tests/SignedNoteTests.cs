@@ -16,7 +16,7 @@ public sealed class SignedNoteTests
     private const string Text = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n";
     private const string SignatureLine = "\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
 
-    private static byte[] PublicKey => Convert.FromBase64String(VerifierKey.Split('+')[2])[1..];
+    private static byte[] PublicKey => Convert.FromBase64String(VerifierKey.Split('+', 3)[2])[1..];
 
     [Fact]
     public void The_key_ID_and_verifier_key_match_the_reference_example()
