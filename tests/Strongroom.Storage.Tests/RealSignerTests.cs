@@ -47,6 +47,8 @@ public sealed class RealSignerStack : IAsyncLifetime
 
     public string DatabasePath => Path.Combine(Pki.Root, "storage", "storage.db");
 
+    public int StorageReadOnly { get; } = Ports.Free();
+
     public SignerApi.GetLogKeyResponse LogKey { get; private set; } = null!;
 
     public async ValueTask InitializeAsync()
@@ -93,7 +95,7 @@ public sealed class RealSignerStack : IAsyncLifetime
         {
             ["Storage:Deployment"] = StorageStackDeployment,
             ["Storage:SqlitePath"] = DatabasePath,
-            ["Storage:ReadOnlyListener"] = $"127.0.0.1:{Ports.Free()}",
+            ["Storage:ReadOnlyListener"] = $"127.0.0.1:{StorageReadOnly}",
             ["Storage:LogVerifierKey"] = LogKey.NoteVerifierKey,
             ["Storage:Signer:Address"] = $"https://127.0.0.1:{SignerPublic}",
         }, b => b.AddStorage(), a => a.MapStorage());
