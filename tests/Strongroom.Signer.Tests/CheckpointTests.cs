@@ -133,6 +133,16 @@ public sealed class CheckpointTests(SignerStack stack) : IClassFixture<SignerSta
     }
 
     [Fact]
+    public void The_signers_state_store_is_readable_by_its_owner_only()
+    {
+        Assert.True(File.Exists(stack.StatePath));
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(stack.StatePath));
+        }
+    }
+
+    [Fact]
     public async Task Only_storage_may_ask_for_a_checkpoint_signature()
     {
         var tree = Tree(64);

@@ -1,5 +1,9 @@
+using Google.Cloud.Kms.V1;
 using Google.Protobuf;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Strongroom.KeyCustody;
+using Strongroom.Pki;
 using Strongroom.Signer.Tests.Support;
 using Api = Strongroom.Signer.V1;
 
@@ -31,6 +35,14 @@ public sealed class LifecycleTests(SignerStack stack) : IClassFixture<SignerStac
         Assert.Equal(2u, after.Version);
         Assert.Equal(v2.Version.Kid, after.Kid);
         Assert.NotEqual(before.Kid, after.Kid);
+
+        // Crypto-shredded: the only kms version that wrapped it is destroyed, and custody will not unwrap it.
+        var kms = new KeyManagementService.KeyManagementServiceClient(stack.Invoker(WorkloadIdentity.Operator("admin"), stack.KmsAdmin, "kms"));
+        var kmsVersion = await kms.GetCryptoKeyVersionAsync(new GetCryptoKeyVersionRequest { Name = destroyed.Version.KmsCryptoKeyVersion });
+        Assert.Equal(CryptoKeyVersion.Types.CryptoKeyVersionState.Destroyed, kmsVersion.State);
+        var custodian = stack.Signer.Services.GetRequiredService<KeyCustodian>();
+        var unwrap = await Assert.ThrowsAsync<Strongroom.Core.StrongroomException>(async () => await custodian.AcquireAsync("destroy-me", 1, CancellationToken.None));
+        Assert.Equal(Strongroom.Core.ErrorKind.FailedPrecondition, unwrap.Kind);
 
         var old = await stack.Runner.VerifyAsync(new Api.VerifyRequest { Jws = before.Jws });
         Assert.True(old.Valid, old.Detail);
