@@ -143,6 +143,30 @@ public sealed class RealSignerStack : IAsyncLifetime
             new PeerCertificateValidator(new TrustAnchor(Pki.CaFile, TimeSpan.FromSeconds(1)), new NoDenyList()));
     }
 
+    public async Task<Checkpoint> WaitForCheckpointAsync(long atLeast)
+    {
+        var verifier = NoteVerifierKey.Parse(LogKey.NoteVerifierKey);
+        for (var i = 0; i < 300; i++)
+        {
+            try
+            {
+                var note = (await new V1.Storage.StorageClient(Invoker(WorkloadIdentity.Client("alice"), StoragePublic, "storage")).GetCheckpointAsync(new GetCheckpointRequest())).Checkpoint.Note;
+                var checkpoint = Checkpoint.Verify(note, verifier, LogKey.Origin);
+                if (checkpoint.Size >= atLeast)
+                {
+                    return checkpoint;
+                }
+            }
+            catch (RpcException)
+            {
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException("no checkpoint of the expected size");
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var app in new[] { Storage, Signer, Kms })
@@ -167,38 +191,27 @@ public sealed class RealSignerTests(RealSignerStack stack) : IClassFixture<RealS
 {
     private V1.Storage.StorageClient StorageAs(WorkloadIdentity identity) => new(stack.Invoker(identity, stack.StoragePublic, "storage"));
 
-    private async Task<Checkpoint> WaitForCheckpointAsync(long atLeast)
-    {
-        var verifier = NoteVerifierKey.Parse(stack.LogKey.NoteVerifierKey);
-        for (var i = 0; i < 300; i++)
-        {
-            try
-            {
-                var note = (await StorageAs(WorkloadIdentity.Client("alice")).GetCheckpointAsync(new GetCheckpointRequest())).Checkpoint.Note;
-                var checkpoint = Checkpoint.Verify(note, verifier, stack.LogKey.Origin);
-                if (checkpoint.Size >= atLeast)
-                {
-                    return checkpoint;
-                }
-            }
-            catch (RpcException)
-            {
-            }
-
-            await Task.Delay(100);
-        }
-
-        throw new TimeoutException("no checkpoint of the expected size");
-    }
-
     [Fact]
     public async Task The_signer_publishes_its_keys_and_signs_checkpoints_a_client_verifies_with_the_pinned_log_key()
     {
         // The signer's results key and log key arrive through its outbox; the signer then signs the tree.
-        var checkpoint = await WaitForCheckpointAsync(2);
+        var checkpoint = await stack.WaitForCheckpointAsync(2);
         Assert.Equal("strongroom/keylog/" + RealSignerStack.StorageStackDeployment, checkpoint.Origin);
-        var logKid = (await StorageAs(WorkloadIdentity.Client("alice")).LookupKeyAsync(new LookupKeyRequest { Kid = stack.LogKey.Kid })).Kind;
-        Assert.Equal(V1.KeyKind.LogSigning, logKid);
+        // LookupKey answers only for checkpointed entries: wait until the log key's entry is.
+        LookupKeyResponse? logKey = null;
+        for (var i = 0; i < 300 && logKey is null; i++)
+        {
+            try
+            {
+                logKey = await StorageAs(WorkloadIdentity.Client("alice")).LookupKeyAsync(new LookupKeyRequest { Kid = stack.LogKey.Kid });
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        Assert.Equal(V1.KeyKind.LogSigning, logKey!.Kind);
 
         // A result signed by the real signer is accepted, and verifies from storage's JWKS.
         var job = "job-real-" + Guid.NewGuid().ToString("N");
@@ -226,11 +239,17 @@ public sealed class RealSignerTests(RealSignerStack stack) : IClassFixture<RealS
         }).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
     }
+}
+
+/// <summary>In its own stack: it leaves storage's log forked for good.</summary>
+public sealed class RealSignerForkTests(RealSignerStack stack) : IClassFixture<RealSignerStack>
+{
+    private V1.Storage.StorageClient StorageAs(WorkloadIdentity identity) => new(stack.Invoker(identity, stack.StoragePublic, "storage"));
 
     [Fact]
     public async Task The_real_signer_refuses_to_checkpoint_a_forked_log()
     {
-        var pinned = await WaitForCheckpointAsync(2);
+        var pinned = await stack.WaitForCheckpointAsync(2);
         // Behind storage's back: rewrite entry 0 (a new, well-formed entry in its place).
         using var other = Ed25519KeyPair.Generate();
         var forged = new AliasBound { Time = 1, Alias = "forged", Kid = JsonWebKey.FromPublicKey(other.PublicKey).Thumbprint() }.ToCanonicalJson();

@@ -455,6 +455,23 @@ public abstract class StorageSuite<TStack>(TStack stack) : IClassFixture<TStack>
         using var jwks = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.Contains(jwks.RootElement.GetProperty("keys").EnumerateArray(), k => k.GetProperty("kid").GetString() == kid && k.GetProperty("alg").GetString() == "EdDSA");
 
+        // A registered client's Ed25519 key is not in the verification set (its JWS would pass as a result).
+        using var clientKey = Ed25519KeyPair.Generate();
+        using var sealing = X25519KeyPair.Generate();
+        var registered = await Stack.Client(WorkloadIdentity.Operator("admin")).RegisterClientAsync(new RegisterClientRequest
+        {
+            RegistrationJws = Stack.OperatorJws(new JsonObject
+            {
+                ["identity"] = "client/j" + Guid.NewGuid().ToString("N")[..8],
+                ["signing_key"] = OpenSsh.FormatAuthorizedKey(clientKey.PublicKey),
+                ["sealing_key"] = JsonNode.Parse(JsonWebKey.FromPublicKey(sealing.PublicKey).ToJson()),
+            }),
+        });
+        var after = await http.GetStringAsync(new Uri("/.well-known/jwks.json", UriKind.Relative));
+        Assert.Contains(kid, after, StringComparison.Ordinal);
+        Assert.DoesNotContain(registered.SigningKid, after, StringComparison.Ordinal);
+        Assert.DoesNotContain(registered.SealingKid, after, StringComparison.Ordinal);
+
         var checkpoint = await http.GetStringAsync(new Uri("/checkpoint", UriKind.Relative));
         Assert.Equal(StorageStack.Origin, checkpoint.Split('\n')[0]);
         Checkpoint.Verify(checkpoint, Stack.Signer.Verifier, StorageStack.Origin);

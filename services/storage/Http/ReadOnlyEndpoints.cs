@@ -5,7 +5,7 @@ using Strongroom.Storage.Extensions;
 namespace Strongroom.Storage.Http;
 
 /// <summary>
-/// The read-only HTTPS listener: <c>GET /.well-known/jwks.json</c> (every non-revoked public key)
+/// The read-only HTTPS listener: <c>GET /.well-known/jwks.json</c> (every non-revoked result-signing key)
 /// and <c>GET /checkpoint</c> (the latest signed note). Nothing else is reachable there — no gRPC
 /// method, no other verb — and these two paths exist only there.
 /// </summary>
@@ -53,7 +53,9 @@ public static class ReadOnlyEndpoints
 
         app.MapGet(JwksPath, async (KeyLogService keyLog, HttpContext context) =>
         {
-            var jwks = await keyLog.JwksAsync([], context.RequestAborted);
+            // Only result-signing keys: a stock JOSE verifier accepts any key in the set, so a
+            // client's own Ed25519 key or the log key here would let their signatures pass as results.
+            var jwks = await keyLog.JwksAsync([KeyLog.KeyKind.ResultSigning], context.RequestAborted);
             context.Response.Headers.CacheControl = "public, max-age=60";
             return Results.Text(jwks, "application/jwk-set+json");
         });
