@@ -2,7 +2,7 @@ using System.Text;
 using Google.Protobuf;
 using Grpc.Core;
 using Strongroom.Pki;
-using Strongroom.Signer.Domain;
+using Strongroom.KeyLog;
 using Strongroom.Signer.Tests.Support;
 using Api = Strongroom.Signer.V1;
 
@@ -20,9 +20,9 @@ public sealed class CheckpointTests(SignerStack stack) : IClassFixture<SignerSta
 
     private Api.Signer.SignerClient Storage => stack.Public(WorkloadIdentity.Storage);
 
-    private static MerkleTree Tree(int size, string prefix = "entry-")
+    private static ReferenceMerkleTree Tree(int size, string prefix = "entry-")
     {
-        var tree = new MerkleTree();
+        var tree = new ReferenceMerkleTree();
         for (var i = 0; i < size; i++)
         {
             tree.Append(Encoding.ASCII.GetBytes(prefix + i));
@@ -31,7 +31,7 @@ public sealed class CheckpointTests(SignerStack stack) : IClassFixture<SignerSta
         return tree;
     }
 
-    private static Api.SignCheckpointRequest Request(MerkleTree tree, int from, int to, string origin = "")
+    private static Api.SignCheckpointRequest Request(ReferenceMerkleTree tree, int from, int to, string origin = "")
     {
         var request = new Api.SignCheckpointRequest
         {
@@ -64,13 +64,16 @@ public sealed class CheckpointTests(SignerStack stack) : IClassFixture<SignerSta
         Assert.StartsWith(body + "\n\u2014 " + Origin + " ", signed.Checkpoint.Note, StringComparison.Ordinal);
         Assert.Equal(signed.Checkpoint.Note, body + "\n" + signed.SignatureLine);
         var logKey = await stack.Admin().GetLogKeyAsync(new Api.GetLogKeyRequest());
-        var verifier = logKey.NoteVerifierKey.Split('+', 3);
-        var publicKey = Convert.FromBase64String(verifier[2])[1..];
-        Assert.True(SignedNote.Verify(signed.Checkpoint.Note, Origin, publicKey));
-        Assert.False(SignedNote.Verify(signed.Checkpoint.Note.Replace($"\n{to}\n", $"\n{to + 1}\n", StringComparison.Ordinal), Origin, publicKey));
+        var verifier = NoteVerifierKey.Parse(logKey.NoteVerifierKey);
+        Assert.Equal(Origin, verifier.Name);
+        var opened = Checkpoint.Verify(signed.Checkpoint.Note, verifier, Origin);
+        Assert.Equal(to, opened.Size);
+        Assert.Equal(tree.Root(to), opened.RootHash);
+        Assert.Throws<KeyLogFormatException>(() => Checkpoint.Verify(signed.Checkpoint.Note.Replace($"\n{to}\n", $"\n{to + 1}\n", StringComparison.Ordinal), verifier, Origin));
+        Assert.Throws<KeyLogFormatException>(() => Checkpoint.Verify(signed.Checkpoint.Note, verifier, "strongroom/keylog/other"));
         // Key ID = SHA-256(name || "\n" || 0x01 || key)[:4], and it opens the signature bytes.
         var sigBytes = Convert.FromBase64String(signed.SignatureLine.Split(' ')[2].TrimEnd('\n'));
-        Assert.Equal(verifier[1], Convert.ToHexStringLower(sigBytes[..4]));
+        Assert.Equal(verifier.KeyId.ToString("x8", System.Globalization.CultureInfo.InvariantCulture), Convert.ToHexStringLower(sigBytes[..4]));
         Assert.Equal(68, sigBytes.Length);
 
         // The same checkpoint again is answered with the stored one.
@@ -100,7 +103,7 @@ public sealed class CheckpointTests(SignerStack stack) : IClassFixture<SignerSta
         Assert.Equal(StatusCode.FailedPrecondition, await RefusalAsync(new Api.SignCheckpointRequest { TreeSize = (ulong)from, RootHash = ByteString.CopyFrom(fork.Root(from)), FromTreeSize = (ulong)from }));
 
         // A larger tree whose past differs: its honest-looking proof does not start from our root.
-        var rewritten = new MerkleTree();
+        var rewritten = new ReferenceMerkleTree();
         for (var i = 0; i < from + 6; i++)
         {
             rewritten.Append(Encoding.ASCII.GetBytes(i == 1 ? "rewritten" : "entry-" + i));

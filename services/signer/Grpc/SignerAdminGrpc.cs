@@ -10,7 +10,7 @@ using Api = Strongroom.Signer.V1;
 namespace Strongroom.Signer.Grpc;
 
 /// <summary>Operator lifecycle methods (admin listener only; the policy table says so).</summary>
-public sealed class SignerAdminGrpc(KeyCustodian custodian, SignerKeys keys, SignerOptions options, KekClient kms) : Api.SignerAdmin.SignerAdminBase
+public sealed class SignerAdminGrpc(KeyCustodian custodian, SignerKeys keys, CheckpointSigner checkpoints, SignerOptions options, KekClient kms) : Api.SignerAdmin.SignerAdminBase
 {
     public override async Task<Api.CreateKeyResponse> CreateKey(Api.CreateKeyRequest request, ServerCallContext context)
     {
@@ -107,7 +107,7 @@ public sealed class SignerAdminGrpc(KeyCustodian custodian, SignerKeys keys, Sig
             KeyName = options.LogKeyName,
             Version = (uint)v.Version,
             Kid = SignerKeys.KidOf(v.PublicKey),
-            NoteVerifierKey = SignedNote.VerifierKey(options.Origin, v.PublicKey),
+            NoteVerifierKey = checkpoints.VerifierKey(v.PublicKey),
             Origin = options.Origin,
         };
     }

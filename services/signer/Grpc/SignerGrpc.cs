@@ -119,8 +119,7 @@ public sealed class SignerGrpc(ResultSigner signer, SignerKeys keys, CheckpointS
             request.Origin,
             context.CancellationToken);
         context.AuditKey(options.LogKeyName);
-        var lineStart = signed.Note.IndexOf("\n\n", StringComparison.Ordinal) + 2;
-        return new Api.SignCheckpointResponse { Checkpoint = Mapping.ToApi(signed), SignatureLine = signed.Note[lineStart..] };
+        return new Api.SignCheckpointResponse { Checkpoint = Mapping.ToApi(signed), SignatureLine = CheckpointSigner.SignatureLines(signed.Note) };
     }
 
     public override async Task<Api.GetLatestCheckpointResponse> GetLatestCheckpoint(Api.GetLatestCheckpointRequest request, ServerCallContext context) =>

@@ -6,7 +6,7 @@ namespace Strongroom.Signer.Tests.Support;
 /// RFC 9162 §2.1.1 tree hash and §2.1.4.1 consistency proof generation, written straight from the
 /// RFC's recursive definitions (independent of the verifier under test, which follows §2.1.4.2).
 /// </summary>
-public sealed class MerkleTree
+public sealed class ReferenceMerkleTree
 {
     private readonly List<byte[]> _leaves = [];
 
