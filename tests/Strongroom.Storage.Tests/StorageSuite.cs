@@ -442,6 +442,81 @@ public abstract class StorageSuite<TStack>(TStack stack) : IClassFixture<TStack>
     }
 
     [Fact]
+    public async Task An_operator_signed_revocation_revokes_a_clients_keys_and_nothing_is_sealed_to_them_afterwards()
+    {
+        Stack.RequireBackend();
+        using var resultKey = Ed25519KeyPair.Generate();
+        await Stack.PublishResultKeyAsync(resultKey);
+        using var signing = Ed25519KeyPair.Generate();
+        using var sealing = X25519KeyPair.Generate();
+        var identity = "client/r" + Guid.NewGuid().ToString("N")[..8];
+        var registered = await Stack.Client(WorkloadIdentity.Operator("admin")).RegisterClientAsync(new RegisterClientRequest
+        {
+            RegistrationJws = Stack.OperatorJws(new JsonObject
+            {
+                ["identity"] = identity,
+                ["signing_key"] = OpenSsh.FormatAuthorizedKey(signing.PublicKey),
+                ["sealing_key"] = JsonNode.Parse(JsonWebKey.FromPublicKey(sealing.PublicKey).ToJson()),
+            }),
+        });
+        var owner = WorkloadIdentity.ParseShort(identity);
+
+        // Sealed to the registered key: accepted.
+        var job = NewJobId();
+        await Stack.Client(WorkloadIdentity.Runner).PutResultAsync(new PutResultRequest
+        {
+            JobId = job, OwnerIdentity = owner.ToString(), SignedResult = StorageStack.SignResult(resultKey, job),
+            Output = ByteString.CopyFromUtf8("ct"), OutputEnc = ByteString.CopyFrom(new byte[32]), SealedToKid = registered.SealingKid,
+        });
+
+        var payload = new JsonObject { ["identity"] = identity, ["kids"] = new JsonArray(registered.SigningKid, registered.SealingKid) };
+        using var stranger = Ed25519KeyPair.Generate();
+        Assert.Equal(StatusCode.PermissionDenied, await StatusOf(() => Stack.Admin().RevokeClientKeyAsync(new RevokeClientKeyRequest { RevocationJws = Stack.OperatorJws(payload, Domain.KeyLogService.RevocationType, stranger) }).ResponseAsync));
+        var revoked = await Stack.Admin().RevokeClientKeyAsync(new RevokeClientKeyRequest { RevocationJws = Stack.OperatorJws(payload, Domain.KeyLogService.RevocationType) });
+        Assert.Equal(EntryType.ClientRevocation, revoked.Entry.Type);
+        Assert.Equal(StatusCode.FailedPrecondition, await StatusOf(() => Stack.Admin().RevokeClientKeyAsync(new RevokeClientKeyRequest { RevocationJws = Stack.OperatorJws(payload, Domain.KeyLogService.RevocationType) }).ResponseAsync));
+
+        var job2 = NewJobId();
+        Assert.Equal(StatusCode.FailedPrecondition, await StatusOf(() => Stack.Client(WorkloadIdentity.Runner).PutResultAsync(new PutResultRequest
+        {
+            JobId = job2, OwnerIdentity = owner.ToString(), SignedResult = StorageStack.SignResult(resultKey, job2),
+            Output = ByteString.CopyFromUtf8("ct"), OutputEnc = ByteString.CopyFrom(new byte[32]), SealedToKid = registered.SealingKid,
+        }).ResponseAsync));
+
+        // A client replaying the verified log learns the revocation.
+        var verifier = await PinAsync();
+        var all = new List<byte[]>();
+        while (all.Count < verifier.Pinned!.Size)
+        {
+            var page = await Stack.Client(Alice).GetKeyLogEntriesAsync(new GetKeyLogEntriesRequest { StartIndex = (ulong)all.Count, EndIndex = (ulong)verifier.Pinned.Size });
+            all.AddRange(page.Entries.Select(e => e.EntryJson.ToByteArray()));
+        }
+
+        var replay = verifier.ReplayAll(all);
+        Assert.Equal(KeyState.Revoked, replay.Find(registered.SigningKid)!.State);
+        Assert.False(replay.Find(registered.SigningKid)!.AcceptsSignatureIssuedAt(0));
+    }
+
+    [Fact]
+    public async Task Audit_heads_are_anchored_as_one_entry_each_and_only_with_well_formed_heads()
+    {
+        Stack.RequireBackend();
+        var request = new AnchorAuditHeadsRequest();
+        request.Heads.Add(new AuditHead { Service = "spiffe://strongroom/kms", Size = 12, HeadHash = ByteString.CopyFrom(new byte[32]) });
+        request.Heads.Add(new AuditHead { Service = "keyservice", Size = 3, HeadHash = ByteString.CopyFrom(Enumerable.Repeat((byte)7, 32).ToArray()) });
+        var response = await Stack.Admin().AnchorAuditHeadsAsync(request);
+        Assert.Equal(2, response.Entries.Count);
+        var second = (AuditAnchor)KeyLogEntry.Parse(response.Entries[1].EntryJson.Span);
+        Assert.Equal("spiffe://strongroom/keyservice", second.Service);
+        Assert.Equal(3, second.Size);
+
+        var bad = new AnchorAuditHeadsRequest();
+        bad.Heads.Add(new AuditHead { Service = "kms", Size = 1, HeadHash = ByteString.CopyFrom(new byte[31]) });
+        Assert.Equal(StatusCode.InvalidArgument, await StatusOf(() => Stack.Admin().AnchorAuditHeadsAsync(bad).ResponseAsync));
+        Assert.Equal(StatusCode.InvalidArgument, await StatusOf(() => Stack.Admin().AnchorAuditHeadsAsync(new AnchorAuditHeadsRequest()).ResponseAsync));
+    }
+
+    [Fact]
     public async Task The_jwks_endpoint_serves_without_a_client_certificate_and_refuses_anything_but_get()
     {
         Stack.RequireBackend();
