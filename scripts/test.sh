@@ -10,10 +10,19 @@ rm -rf "$results"
 mkdir -p "$results"
 
 # Suites that must run and execute at least one test; a missing one fails the run.
-required_dotnet=(Strongroom.Crypto.Tests Strongroom.Hosting.Tests Strongroom.Cli.Tests Strongroom.KeyCustody.Tests Strongroom.Kms.Tests Strongroom.KeyService.Tests Strongroom.Edge.Tests)
+required_dotnet=(Strongroom.Crypto.Tests Strongroom.Hosting.Tests Strongroom.Cli.Tests Strongroom.KeyCustody.Tests Strongroom.Kms.Tests
+  Strongroom.KeyService.Tests Strongroom.Edge.Tests Strongroom.KeyLog.Tests Strongroom.Signer.Tests Strongroom.Storage.Tests)
 
 echo "==> npm ci (tests/node)"
 npm ci --prefix tests/node --no-audit --no-fund --loglevel=error >/dev/null
+
+echo "==> PostgreSQL for the storage suite (scripts/test-postgres.sh)"
+if pg_env=$(bash scripts/test-postgres.sh); then
+  eval "$pg_env"
+else
+  # Locally the PostgreSQL tests then skip with the reason; under CI=true they fail.
+  echo "    PostgreSQL not available; its tests will skip (or fail under CI=true)"
+fi
 
 echo "==> dotnet build Services.sln (warnings are errors)"
 dotnet build Services.sln -c Debug --nologo -v q -clp:ErrorsOnly
@@ -27,6 +36,9 @@ echo "==> node --test (tests/node)"
 node_exit=$?
 set -e
 grep -E '^# (tests|pass|fail|skipped|todo)' "$results/node.tap" || true
+if [ -n "${STRONGROOM_TEST_POSTGRES:-}" ] && [ "${STRONGROOM_KEEP_POSTGRES:-}" != "1" ]; then
+  bash scripts/test-postgres.sh stop >/dev/null 2>&1 || true
+fi
 if [ "$node_exit" -ne 0 ]; then grep -E '^not ok|^\s+not ok' "$results/node.tap" || true; fi
 
 python3 - "$results" "$dotnet_exit" "$node_exit" "${required_dotnet[@]}" <<'PY'
