@@ -268,7 +268,9 @@ public abstract class StorageSuite<TStack>(TStack stack) : IClassFixture<TStack>
         Assert.False(verifier.VerifyInclusion(served.EntryJson.Span, (long)served.Index, proof.Hashes.Select(h => h.ToByteArray()).ToList()));
         // The forged entry is not even well formed: its kid is no longer its JWK's thumbprint.
         Assert.Throws<KeyLogFormatException>(() => KeyLogEntry.Parse(served.EntryJson.Span));
-        Assert.False((await Stack.Admin().VerifyKeyLogAsync(new VerifyKeyLogRequest())).Consistent);
+        var verdict = await Stack.Admin().VerifyKeyLogAsync(new VerifyKeyLogRequest());
+        Assert.False(verdict.Consistent);
+        Assert.Equal(index, verdict.FirstBadIndex);
 
         // The signer will not checkpoint the edited log either.
         var refusals = Stack.Signer.Refusals;

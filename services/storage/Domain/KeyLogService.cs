@@ -515,7 +515,20 @@ public sealed partial class KeyLogService(
 
         if (!MerkleTree.RootHash(leaves, leaves.Count).AsSpan().SequenceEqual(latest.RootHash))
         {
-            // Find the first checkpointed prefix that no longer matches.
+            // An edited entry i breaks every checkpoint larger than i and none at or below it: the
+            // first broken checkpoint and the one before it bound i (exactly, when storage
+            // checkpointed after every append).
+            long lastGood = 0;
+            foreach (var (treeSize, root) in await store.ListCheckpointRootsAsync(ct))
+            {
+                if (treeSize > leaves.Count || !MerkleTree.RootHash(leaves, treeSize).AsSpan().SequenceEqual(root))
+                {
+                    return (false, latest.TreeSize, lastGood, $"stored entries do not hash to the signed checkpoints from size {treeSize} on: an entry in [{lastGood}, {treeSize}) was changed");
+                }
+
+                lastGood = treeSize;
+            }
+
             return (false, latest.TreeSize, 0, "stored entries do not hash to the latest checkpoint");
         }
 

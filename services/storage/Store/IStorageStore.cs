@@ -61,6 +61,9 @@ public interface IStorageStore : IDisposable
 
     Task SaveCheckpointAsync(StoredCheckpoint checkpoint, CancellationToken cancellationToken);
 
+    /// <summary>Every stored checkpoint's size and root, smallest first (notes left out).</summary>
+    Task<IReadOnlyList<(long TreeSize, byte[] RootHash)>> ListCheckpointRootsAsync(CancellationToken cancellationToken);
+
     /// <summary>Stores a result unless one exists under its job id; then compares content.</summary>
     Task<PutOutcome> PutResultAsync(StoredResult result, CancellationToken cancellationToken);
 

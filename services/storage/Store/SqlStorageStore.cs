@@ -185,6 +185,12 @@ public abstract class SqlStorageStore : IStorageStore
             ("size", checkpoint.TreeSize), ("root", checkpoint.RootHash), ("note", checkpoint.Note));
     }
 
+    public async Task<IReadOnlyList<(long TreeSize, byte[] RootHash)>> ListCheckpointRootsAsync(CancellationToken cancellationToken)
+    {
+        await using var lease = await LeaseAsync(cancellationToken);
+        return await QueryAsync(lease.Connection, null, "SELECT tree_size, root_hash FROM checkpoints ORDER BY tree_size", r => (r.GetInt64(0), r.GetFieldValue<byte[]>(1)), cancellationToken);
+    }
+
     public async Task<PutOutcome> PutResultAsync(StoredResult result, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(result);
