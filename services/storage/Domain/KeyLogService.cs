@@ -457,6 +457,12 @@ public sealed partial class KeyLogService(
     public async Task<IReadOnlyList<StoredEntry>> GetEntriesAsync(long start, long end, CancellationToken ct)
     {
         var size = (await LatestCheckpointAsync(ct)).TreeSize;
+        if (end == 0)
+        {
+            // 0 = "as far as the latest checkpoint", like tree_size 0 elsewhere.
+            end = size;
+        }
+
         if (start < 0 || end < start)
         {
             throw StrongroomException.InvalidArgument("end_index", "must not be below start_index");
