@@ -18,7 +18,7 @@ public sealed class DevStackTests : IDisposable
     }
 
     [Fact]
-    public async Task Dev_up_once_starts_kms_keyservice_and_edge_creates_a_key_and_a_client_fetches_it_through_the_edge()
+    public async Task Dev_up_once_starts_the_stack_creates_a_key_and_signs_stores_and_verifies_a_result_through_the_edge()
     {
         var output = new StringWriter();
         var previous = Environment.CurrentDirectory;
@@ -35,7 +35,7 @@ public sealed class DevStackTests : IDisposable
 
         var text = output.ToString();
         Assert.True(exit == ExitCodes.Ok, text);
-        foreach (var service in new[] { "kms", "keyservice", "edge" })
+        foreach (var service in new[] { "kms", "storage", "signer", "keyservice", "edge" })
         {
             Assert.Contains($"{service} is healthy", text);
             Assert.Contains($"stopped {service}", text);
@@ -43,6 +43,8 @@ public sealed class DevStackTests : IDisposable
 
         Assert.Contains("client/demo fetched the public key through the edge", text);
         Assert.Contains("\"crv\":\"X25519\"", text);
+        Assert.Contains("\"typ\":\"strongroom-result\",\"runner\":\"spiffe://strongroom/runner\"", text);
+        Assert.Contains("verified its JWS against the JWKS (1 key(s)): Valid", text);
         Assert.True(File.Exists(Path.Combine(_state, "pki", "ca", "ca.key")));
     }
 }

@@ -22,7 +22,28 @@ public sealed record ServiceSpec(string Name, string ProjectFolder, string Assem
         "--KmsClient:Address=https://127.0.0.1:7411",
     ]);
 
+    public static ServiceSpec Storage { get; } = new("storage", "storage", "Strongroom.Storage", 7404, StorageAdminPort, l =>
+    [
+        $"--Storage:SqlitePath={Path.Combine(l.Data("storage"), "storage.db")}",
+        $"--Storage:Deployment={Deployment}",
+        $"--Storage:ReadOnlyListener=127.0.0.1:{StorageJwksPort}",
+    ]);
+
+    public static ServiceSpec Signer { get; } = new("signer", "signer", "Strongroom.Signer", 7403, 7413, l =>
+    [
+        $"--Signer:KeyStorePath={Path.Combine(l.Data("signer"), "keys.db")}",
+        $"--Signer:StatePath={Path.Combine(l.Data("signer"), "signer.db")}",
+        $"--Signer:Deployment={Deployment}",
+        "--KmsClient:Address=https://127.0.0.1:7411",
+    ]);
+
     public static ServiceSpec Edge { get; } = new("edge", "edge", "Strongroom.Edge", 7443, 7453, _ => []);
+
+    /// <summary>The deployment name in key-log checkpoints (origin <c>strongroom/keylog/dev</c>).</summary>
+    public const string Deployment = "dev";
+
+    /// <summary>storage's read-only HTTPS listener for the JWKS and the latest checkpoint (no client certificate).</summary>
+    public const int StorageJwksPort = 7424;
 
     public const int StorageAdminPort = 7414;
 
@@ -33,5 +54,5 @@ public sealed record ServiceSpec(string Name, string ProjectFolder, string Assem
     ];
 
     /// <summary>The services the local stack runs, in start order (dependencies first).</summary>
-    public static IReadOnlyList<ServiceSpec> All { get; } = [Kms, KeyService, Edge];
+    public static IReadOnlyList<ServiceSpec> All { get; } = [Kms, Storage, Signer, KeyService, Edge];
 }
