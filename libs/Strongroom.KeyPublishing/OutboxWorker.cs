@@ -3,7 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using StorageApi = Strongroom.Storage.V1;
 
-namespace Strongroom.Signer.Domain;
+namespace Strongroom.KeyPublishing;
 
 /// <summary>
 /// Delivers the outbox to storage in order, one row at a time, deleting each row only after storage
@@ -13,12 +13,11 @@ namespace Strongroom.Signer.Domain;
 /// keeping a key's events behind its publication. Rows storage refuses for good (ALREADY_EXISTS:
 /// other material under our kid; INVALID_ARGUMENT) are parked for operators and logged as errors.
 /// </summary>
-public sealed partial class OutboxWorker(SignerState state, StorageApi.Storage.StorageClient storage, SignerOptions options, OutboxSignal signal, ILogger<OutboxWorker> logger) : BackgroundService
+public sealed partial class OutboxWorker(KeyOutbox outbox, StorageApi.Storage.StorageClient storage, PublishingOptions options, OutboxSignal signal, ILogger<OutboxWorker> logger) : BackgroundService
 {
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!options.Publishing.Enabled)
+        if (!options.Enabled)
         {
             return;
         }
@@ -36,7 +35,7 @@ public sealed partial class OutboxWorker(SignerState state, StorageApi.Storage.S
 
             try
             {
-                await signal.WaitAsync(options.Publishing.RetryInterval, stoppingToken);
+                await signal.WaitAsync(options.RetryInterval, stoppingToken);
             }
             catch (OperationCanceledException)
             {
@@ -51,7 +50,7 @@ public sealed partial class OutboxWorker(SignerState state, StorageApi.Storage.S
         var delivered = 0;
         while (true)
         {
-            var rows = await state.PendingAsync(32, cancellationToken);
+            var rows = await outbox.PendingAsync(32, cancellationToken);
             if (rows.Count == 0)
             {
                 return delivered;
@@ -61,7 +60,7 @@ public sealed partial class OutboxWorker(SignerState state, StorageApi.Storage.S
             {
                 try
                 {
-                    var deadline = DateTime.UtcNow + options.Publishing.Deadline;
+                    var deadline = DateTime.UtcNow + options.Deadline;
                     switch (row.Kind)
                     {
                         case KeyPublisher.PublishKeyKind:
@@ -71,21 +70,21 @@ public sealed partial class OutboxWorker(SignerState state, StorageApi.Storage.S
                             await storage.PublishKeyEventAsync(StorageApi.PublishKeyEventRequest.Parser.ParseFrom(row.Body), deadline: deadline, cancellationToken: cancellationToken);
                             break;
                         default:
-                            await state.ParkAsync(row.Id, "unknown outbox row kind " + row.Kind, cancellationToken);
+                            await outbox.ParkAsync(row.Id, "unknown outbox row kind " + row.Kind, cancellationToken);
                             continue;
                     }
 
-                    await state.DeliveredAsync(row.Id, cancellationToken);
+                    await outbox.DeliveredAsync(row.Id, cancellationToken);
                     delivered++;
                 }
                 catch (RpcException ex) when (ex.StatusCode is StatusCode.AlreadyExists or StatusCode.InvalidArgument)
                 {
                     LogParked(logger, row.Id, row.Kind, ex.StatusCode, ex.Status.Detail);
-                    await state.ParkAsync(row.Id, ex.StatusCode + ": " + ex.Status.Detail, cancellationToken);
+                    await outbox.ParkAsync(row.Id, ex.StatusCode + ": " + ex.Status.Detail, cancellationToken);
                 }
                 catch (RpcException ex)
                 {
-                    await state.FailedAsync(row.Id, ex.StatusCode + ": " + ex.Status.Detail, cancellationToken);
+                    await outbox.FailedAsync(row.Id, ex.StatusCode + ": " + ex.Status.Detail, cancellationToken);
                     if (row.Attempts % 20 == 0)
                     {
                         LogRetrying(logger, row.Id, row.Kind, ex.StatusCode);

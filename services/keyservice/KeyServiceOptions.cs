@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Strongroom.KeyCustody;
+using Strongroom.KeyPublishing;
 
 namespace Strongroom.KeyService;
 
@@ -20,4 +21,16 @@ public sealed class KeyServiceOptions
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromMinutes(1);
 
     public KeyCustodyOptions Custody { get; set; } = new();
+
+    /// <summary>
+    /// The outbox of key-log publications (SQLite, created 0600, WAL, synchronous=FULL); empty means
+    /// <c>outbox.db</c> next to <see cref="StorePath"/>.
+    /// </summary>
+    public string OutboxPath { get; set; } = "";
+
+    /// <summary>Delivery of every published version and lifecycle event to storage's key log.</summary>
+    public PublishingOptions Publishing { get; set; } = new();
+
+    public string ResolvedOutboxPath =>
+        string.IsNullOrEmpty(OutboxPath) ? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(StorePath))!, "outbox.db") : OutboxPath;
 }

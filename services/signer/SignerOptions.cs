@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Strongroom.KeyCustody;
+using Strongroom.KeyPublishing;
 
 namespace Strongroom.Signer;
 
@@ -12,7 +13,7 @@ public sealed class SignerOptions
     [Required]
     public string KeyStorePath { get; set; } = "data/signer/keys.db";
 
-    /// <summary>The signer's own state: the last signed checkpoint and the publishing outbox.</summary>
+    /// <summary>The signer's own state: the last signed checkpoint and the publishing outbox (<see cref="KeyOutbox"/>).</summary>
     [Required]
     public string StatePath { get; set; } = "data/signer/signer.db";
 
@@ -43,25 +44,4 @@ public sealed class SignerOptions
     public PublishingOptions Publishing { get; set; } = new();
 
     public string Origin => "strongroom/keylog/" + Deployment;
-}
-
-/// <summary>Where and how key publications (outbox rows) are delivered to storage.</summary>
-public sealed class PublishingOptions
-{
-    /// <summary>https://host:port of storage's public listener.</summary>
-    [Required]
-    public string Address { get; set; } = "https://127.0.0.1:7404";
-
-    /// <summary>The identity storage's certificate must carry.</summary>
-    [Required]
-    public string Identity { get; set; } = "storage";
-
-    /// <summary>Deadline of each PublishKey / PublishKeyEvent call.</summary>
-    public TimeSpan Deadline { get; set; } = TimeSpan.FromSeconds(10);
-
-    /// <summary>Wait after a failed delivery before the outbox is tried again.</summary>
-    public TimeSpan RetryInterval { get; set; } = TimeSpan.FromSeconds(5);
-
-    /// <summary>Off: rows accumulate in the outbox and nothing is sent (e.g. before storage exists).</summary>
-    public bool Enabled { get; set; } = true;
 }

@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Grpc.Core;
 using Strongroom.Crypto;
-using Strongroom.Signer.Domain;
+using Strongroom.KeyPublishing;
 using Strongroom.Signer.Tests.Support;
 using Api = Strongroom.Signer.V1;
 using StorageApi = Strongroom.Storage.V1;
@@ -36,11 +36,11 @@ public sealed class OutboxTests(SignerStack stack) : IClassFixture<SignerStack>
         var signed = await stack.Runner.SignAsync(new Api.SignRequest { KeyName = "published", Payload = ByteString.CopyFromUtf8("{}") });
         Assert.Equal(v2.Version.Kid, signed.Kid);
 
-        var (pending, _) = await stack.State.CountsAsync(CancellationToken.None);
+        var (pending, _) = await stack.Outbox.CountsAsync(CancellationToken.None);
         Assert.True(pending > 0, "publications wait in the outbox while storage is down");
 
         await using var storage = await FakeStorage.StartAsync(stack, stack.StoragePort);
-        await WaitUntilAsync(async () => (await stack.State.CountsAsync(CancellationToken.None)).Pending == 0, "the outbox to drain");
+        await WaitUntilAsync(async () => (await stack.Outbox.CountsAsync(CancellationToken.None)).Pending == 0, "the outbox to drain");
 
         var calls = storage.Received.Calls.ToList();
         Assert.All(calls, c => Assert.Equal("spiffe://strongroom/signer", c.Caller));
@@ -90,8 +90,8 @@ public sealed class OutboxRecoveryTests(SignerStack stack) : IClassFixture<Signe
         await stack.Admin().CreateKeyAsync(new Api.CreateKeyRequest { KeyName = "after-conflict" });
 
         await using var storage = await FakeStorage.StartAsync(stack, stack.StoragePort, r => r.Kid == kid ? StatusCode.AlreadyExists : null);
-        await WaitUntilAsync(async () => (await stack.State.CountsAsync(CancellationToken.None)).Pending == 0, "the outbox to drain");
-        var (_, parked) = await stack.State.CountsAsync(CancellationToken.None);
+        await WaitUntilAsync(async () => (await stack.Outbox.CountsAsync(CancellationToken.None)).Pending == 0, "the outbox to drain");
+        var (_, parked) = await stack.Outbox.CountsAsync(CancellationToken.None);
         Assert.True(parked >= 1);
         Assert.Contains(storage.Received.Calls, c => c.Request is StorageApi.PublishKeyRequest { KeyName: "after-conflict" });
     }
@@ -101,9 +101,9 @@ public sealed class OutboxRecoveryTests(SignerStack stack) : IClassFixture<Signe
     {
         await stack.Admin().CreateKeyAsync(new Api.CreateKeyRequest { KeyName = "across-restart" });
         await stack.RestartSignerAsync();
-        var (pending, _) = await stack.State.CountsAsync(CancellationToken.None);
+        var (pending, _) = await stack.Outbox.CountsAsync(CancellationToken.None);
         Assert.True(pending > 0);
-        var rows = await stack.State.PendingAsync(1000, CancellationToken.None);
+        var rows = await stack.Outbox.PendingAsync(1000, CancellationToken.None);
         Assert.Contains(rows, r => r.Kind == KeyPublisher.PublishKeyKind && StorageApi.PublishKeyRequest.Parser.ParseFrom(r.Body).KeyName == "across-restart");
     }
 }

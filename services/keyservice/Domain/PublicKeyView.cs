@@ -4,6 +4,8 @@ using System.Text;
 using Strongroom.Crypto;
 using Strongroom.KeyCustody;
 using Strongroom.KeyCustody.Kinds;
+using Strongroom.KeyPublishing;
+using StorageApi = Strongroom.Storage.V1;
 
 namespace Strongroom.KeyService.Domain;
 
@@ -18,6 +20,31 @@ public sealed record PublicKeyView(
 {
     // SubjectPublicKeyInfo prefix for X25519 (RFC 8410): SEQUENCE { SEQUENCE { OID 1.3.101.110 } BIT STRING }.
     private static readonly byte[] X25519SpkiPrefix = Convert.FromHexString("302a300506032b656e032100");
+
+    /// <summary>
+    /// What the key log is told about a keyservice version: RSA-4096 keys are STUDIOML_DECRYPTION,
+    /// X25519 keys REQUEST_DECRYPTION. The import key is never published (null).
+    /// </summary>
+    public static KeyDescriber Describe(KeyServiceOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return (key, version) =>
+        {
+            if (key.Name == options.ImportKeyName)
+            {
+                return null;
+            }
+
+            var kind = key.Kind switch
+            {
+                Rsa4096Kind.KindName => StorageApi.KeyKind.StudiomlDecryption,
+                X25519Kind.KindName => StorageApi.KeyKind.RequestDecryption,
+                _ => throw new InvalidOperationException("no key-log kind for " + key.Kind),
+            };
+            var view = Of(key.Kind, version);
+            return new PublishedKey(view.Kid, view.JwkJson, kind);
+        };
+    }
 
     public static PublicKeyView Of(string kind, KeyVersion version) => kind switch
     {

@@ -4,6 +4,8 @@ using Strongroom.Core;
 using Strongroom.Crypto;
 using Strongroom.KeyCustody;
 using Strongroom.KeyCustody.Kinds;
+using Strongroom.KeyPublishing;
+using StorageApi = Strongroom.Storage.V1;
 
 namespace Strongroom.Signer.Domain;
 
@@ -30,6 +32,20 @@ public sealed class SignerKeys(KeyCustodian custodian, SignerOptions options)
 
     public SigningPurpose PurposeOf(string keyName) =>
         keyName == options.LogKeyName ? SigningPurpose.LogCheckpoint : SigningPurpose.Jws;
+
+    /// <summary>What the key log is told about a signer version: the log key is LOG_SIGNING, every other key RESULT_SIGNING.</summary>
+    public static KeyDescriber Describe(SignerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return (key, version) =>
+        {
+            var kid = KidOf(version.PublicKey);
+            return new PublishedKey(
+                kid,
+                JwkJsonOf(version.PublicKey, kid),
+                key.Name == options.LogKeyName ? StorageApi.KeyKind.LogSigning : StorageApi.KeyKind.ResultSigning);
+        };
+    }
 
     /// <summary>RFC 7638 thumbprint of the Ed25519 public key.</summary>
     public static string KidOf(byte[] publicKey)

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Strongroom.KeyPublishing;
 
 namespace Strongroom.Signer.Domain;
 
@@ -8,13 +9,11 @@ public sealed record SignedCheckpoint(long TreeSize, byte[] RootHash, string Not
     public static SignedCheckpoint None { get; } = new(0, [], "", 0);
 }
 
-/// <summary>A publication waiting for storage: a serialized PublishKey or PublishKeyEvent request.</summary>
-public sealed record OutboxRow(long Id, string Kind, byte[] Body, int Attempts);
-
 /// <summary>
 /// The signer's own durable state in one SQLite file (created 0600, WAL, synchronous=FULL): the last
 /// signed checkpoint — which is what stops storage from forking the log, so it is written before a
-/// signature is returned — and the outbox of key publications, so signing never waits for storage.
+/// signature is returned. The same file holds the outbox of key publications
+/// (<see cref="KeyOutbox"/>, its own table and connection), so signing never waits for storage.
 /// </summary>
 public sealed class SignerState : IDisposable
 {
@@ -25,46 +24,17 @@ public sealed class SignerState : IDisposable
 
     public static SignerState Open(string path)
     {
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        if (!File.Exists(full))
-        {
-            var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-            if (!OperatingSystem.IsWindows())
-            {
-                create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-
-            using var _ = new FileStream(full, create);
-        }
-
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
-        {
-            DataSource = full,
-            Mode = SqliteOpenMode.ReadWrite,
-            Pooling = false,
-        }.ToString());
-        connection.Open();
+        var connection = KeyOutbox.OpenPrivateSqlite(path);
         try
         {
             using var command = connection.CreateCommand();
             command.CommandText = """
-                PRAGMA journal_mode = WAL;
-                PRAGMA synchronous = FULL;
                 CREATE TABLE IF NOT EXISTS checkpoint (
                     id INTEGER PRIMARY KEY CHECK (id = 1),
                     tree_size INTEGER NOT NULL,
                     root_hash BLOB NOT NULL,
                     note TEXT NOT NULL,
                     signed_at INTEGER NOT NULL);
-                CREATE TABLE IF NOT EXISTS outbox (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT,
-                    kind TEXT NOT NULL,
-                    body BLOB NOT NULL,
-                    created_at INTEGER NOT NULL,
-                    attempts INTEGER NOT NULL DEFAULT 0,
-                    parked INTEGER NOT NULL DEFAULT 0,
-                    last_error TEXT);
                 """;
             command.ExecuteNonQuery();
             return new SignerState(connection);
@@ -129,97 +99,6 @@ public sealed class SignerState : IDisposable
             await write.ExecuteNonQueryAsync(cancellationToken);
             transaction.Commit();
             return true;
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
-    public async Task EnqueueAsync(string kind, byte[] body, long now, CancellationToken cancellationToken)
-    {
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            using var command = _connection.CreateCommand();
-            command.CommandText = "INSERT INTO outbox (kind, body, created_at) VALUES ($kind, $body, $now)";
-            command.Parameters.AddWithValue("$kind", kind);
-            command.Parameters.AddWithValue("$body", body);
-            command.Parameters.AddWithValue("$now", now);
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
-    /// <summary>The oldest undelivered, unparked rows, in the order they were written.</summary>
-    public async Task<IReadOnlyList<OutboxRow>> PendingAsync(int limit, CancellationToken cancellationToken)
-    {
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            using var command = _connection.CreateCommand();
-            command.CommandText = "SELECT id, kind, body, attempts FROM outbox WHERE parked = 0 ORDER BY id LIMIT $limit";
-            command.Parameters.AddWithValue("$limit", limit);
-            using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            var rows = new List<OutboxRow>();
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                rows.Add(new OutboxRow(reader.GetInt64(0), reader.GetString(1), (byte[])reader["body"], reader.GetInt32(3)));
-            }
-
-            return rows;
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
-    public Task DeliveredAsync(long id, CancellationToken cancellationToken) =>
-        ExecuteAsync("DELETE FROM outbox WHERE id = $id", id, null, cancellationToken);
-
-    public Task FailedAsync(long id, string error, CancellationToken cancellationToken) =>
-        ExecuteAsync("UPDATE outbox SET attempts = attempts + 1, last_error = $error WHERE id = $id", id, error, cancellationToken);
-
-    /// <summary>Set aside a row storage refused for good (e.g. another key under our kid): kept for operators, never retried.</summary>
-    public Task ParkAsync(long id, string error, CancellationToken cancellationToken) =>
-        ExecuteAsync("UPDATE outbox SET attempts = attempts + 1, parked = 1, last_error = $error WHERE id = $id", id, error, cancellationToken);
-
-    /// <summary>(waiting, parked) row counts.</summary>
-    public async Task<(long Pending, long Parked)> CountsAsync(CancellationToken cancellationToken)
-    {
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            using var command = _connection.CreateCommand();
-            command.CommandText = "SELECT coalesce(sum(parked = 0), 0), coalesce(sum(parked = 1), 0) FROM outbox";
-            using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
-            return (reader.GetInt64(0), reader.GetInt64(1));
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
-    private async Task ExecuteAsync(string sql, long id, string? error, CancellationToken cancellationToken)
-    {
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            using var command = _connection.CreateCommand();
-            command.CommandText = sql;
-            command.Parameters.AddWithValue("$id", id);
-            if (error is not null)
-            {
-                command.Parameters.AddWithValue("$error", error);
-            }
-
-            await command.ExecuteNonQueryAsync(cancellationToken);
         }
         finally
         {

@@ -1,12 +1,11 @@
 using Microsoft.Extensions.Options;
-using Strongroom.Hosting.Clients;
-using Strongroom.Hosting.Tls;
 using Strongroom.KeyCustody;
 using Strongroom.KeyCustody.Kinds;
+using Strongroom.KeyPublishing;
 using Strongroom.KmsClient;
+using Strongroom.Pki;
 using Strongroom.Signer.Domain;
 using Strongroom.Signer.Grpc;
-using StorageApi = Strongroom.Storage.V1;
 
 namespace Strongroom.Signer.Extensions;
 
@@ -23,8 +22,11 @@ public static class SignerExtensions
         services.AddSingleton<IKeyStore>(sp => sp.GetRequiredService<SqliteKeyStore>());
         services.AddSingleton(sp => SignerState.Open(sp.GetRequiredService<SignerOptions>().StatePath));
         services.AddSingleton<IKeyEncryptionService, KmsKeyEncryptionService>();
-        services.AddSingleton<OutboxSignal>();
-        services.AddSingleton<KeyPublisher>();
+        services.AddKeyPublishing(
+            WorkloadIdentity.Signer,
+            sp => sp.GetRequiredService<SignerOptions>().Publishing,
+            sp => sp.GetRequiredService<SignerOptions>().StatePath,
+            sp => SignerKeys.Describe(sp.GetRequiredService<SignerOptions>()));
         services.AddSingleton(sp => new KeyCustodian(
             sp.GetRequiredService<SqliteKeyStore>(),
             sp.GetRequiredService<IKeyEncryptionService>(),
@@ -36,17 +38,6 @@ public static class SignerExtensions
         services.AddSingleton<SignerKeys>();
         services.AddSingleton<ResultSigner>();
         services.AddSingleton<CheckpointSigner>();
-        services.AddSingleton(sp =>
-        {
-            var publishing = sp.GetRequiredService<SignerOptions>().Publishing;
-            var invoker = MtlsChannelFactory.Create(
-                new DownstreamOptions { Address = publishing.Address, Identity = publishing.Identity, Deadline = publishing.Deadline },
-                sp.GetRequiredService<ReloadingCertificate>(),
-                sp.GetRequiredService<PeerCertificateValidator>());
-            return new StorageApi.Storage.StorageClient(invoker);
-        });
-        services.AddSingleton<OutboxWorker>();
-        services.AddHostedService(sp => sp.GetRequiredService<OutboxWorker>());
         services.AddHostedService<LifecycleSweeper>();
         return builder;
     }

@@ -24,6 +24,16 @@ namespace Strongroom.KeyService.Tests.Support;
 /// </summary>
 public sealed class KeyServiceStack : IAsyncLifetime
 {
+    private readonly int? _storagePort;
+
+    /// <summary>Key publishing off: no storage is running for these tests.</summary>
+    public KeyServiceStack()
+    {
+    }
+
+    /// <summary>keyservice publishes its keys to a storage listening on <paramref name="storagePort"/> (started or not).</summary>
+    internal KeyServiceStack(int storagePort) => _storagePort = storagePort;
+
     public TestPki Pki { get; } = new();
 
     public string Root => Pki.Root;
@@ -67,6 +77,10 @@ public sealed class KeyServiceStack : IAsyncLifetime
             // Development: destruction happens at once, so a test can search the store right after.
             ["KeyService:Custody:DefaultDestroyGrace"] = "00:00:00",
             ["KmsClient:Address"] = KmsAdmin,
+            ["KeyService:Publishing:Enabled"] = _storagePort is null ? "false" : "true",
+            ["KeyService:Publishing:Address"] = $"https://127.0.0.1:{_storagePort ?? 0}",
+            ["KeyService:Publishing:RetryInterval"] = "00:00:01",
+            ["KeyService:Publishing:Deadline"] = "00:00:05",
         }, b => b.AddKeyService(), a => a.MapKeyService());
         await KeyService.StartAsync();
         KeyServicePublic = $"https://127.0.0.1:{ksPublic}";

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Strongroom.Hosting;
 using Strongroom.Hosting.Clients;
 using Strongroom.Hosting.Tls;
+using Strongroom.KeyPublishing;
 using Strongroom.Kms.Extensions;
 using Strongroom.Pki;
 using Strongroom.Signer.Domain;
@@ -49,6 +50,8 @@ public class SignerStack : IAsyncLifetime
     public string StatePath => Path.Combine(Root, "signer", "signer.db");
 
     public SignerState State => Signer.Services.GetRequiredService<SignerState>();
+
+    public KeyOutbox Outbox => Signer.Services.GetRequiredService<KeyOutbox>();
 
     public async ValueTask InitializeAsync()
     {

@@ -1,0 +1,73 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Strongroom.Hosting;
+using Strongroom.KeyLog;
+using Strongroom.Pki;
+using Strongroom.Storage.Domain;
+using Strongroom.Storage.Extensions;
+using Strongroom.Storage.Tests.Support;
+using Strongroom.Testing;
+
+namespace Strongroom.KeyService.Tests.Support;
+
+/// <summary>
+/// The real storage service as its Program.cs composes it (SQLite backend, real Kestrel, real mTLS
+/// from the same test CA as keyservice); only checkpoint signing is the storage suite's
+/// <see cref="TestCheckpointSigner"/> instead of a running signer.
+/// </summary>
+public sealed class StorageHost : IAsyncDisposable
+{
+    private const string Deployment = "test";
+
+    private StorageHost(WebApplication app, TestCheckpointSigner signer)
+    {
+        App = app;
+        Signer = signer;
+    }
+
+    public WebApplication App { get; }
+
+    public TestCheckpointSigner Signer { get; }
+
+    public static async Task<StorageHost> StartAsync(TestPki pki, int publicPort)
+    {
+        var signer = new TestCheckpointSigner(Checkpoint.OriginFor(Deployment));
+        var certificate = pki.Issue(WorkloadIdentity.Storage);
+        var settings = new Dictionary<string, string?>
+        {
+            ["Strongroom:Tls:CaFile"] = pki.CaFile,
+            ["Strongroom:Tls:CertFile"] = certificate.Certificate,
+            ["Strongroom:Tls:KeyFile"] = certificate.Key,
+            ["Strongroom:Listeners:Public"] = $"127.0.0.1:{publicPort}",
+            ["Strongroom:Listeners:Admin"] = $"127.0.0.1:{Ports.Free()}",
+            ["Strongroom:Audit:Path"] = Path.Combine(pki.Root, "storage", "audit.log"),
+            ["Storage:Deployment"] = Deployment,
+            ["Storage:Backend"] = "Sqlite",
+            ["Storage:SqlitePath"] = Path.Combine(pki.Root, "storage", "storage.db"),
+            ["Storage:ReadOnlyListener"] = $"127.0.0.1:{Ports.Free()}",
+            ["Storage:LogVerifierKey"] = signer.Verifier.ToString(),
+        };
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = pki.Root });
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddJsonFile(Path.Combine(RepoPaths.Root, "services", "storage", "appsettings.json"), optional: false);
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Logging.ClearProviders();
+        builder.AddStrongroomHosting();
+        builder.Services.AddSingleton<ICheckpointSigner>(signer);
+        builder.AddStorage();
+        var app = builder.Build();
+        app.MapStrongroomDefaults();
+        app.MapStorage();
+        await app.StartAsync();
+        return new StorageHost(app, signer);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
+        Signer.Dispose();
+    }
+}
