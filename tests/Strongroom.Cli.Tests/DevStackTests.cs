@@ -45,6 +45,7 @@ public sealed class DevStackTests : IDisposable
         Assert.Contains("\"crv\":\"X25519\"", text);
         Assert.Contains("\"typ\":\"strongroom-result\",\"runner\":\"spiffe://strongroom/runner\"", text);
         Assert.Contains("verified its JWS against the JWKS (1 key(s)): Valid", text);
+        Assert.Contains("anchored 5 head(s) in the key log", text);
         Assert.True(File.Exists(Path.Combine(_state, "pki", "ca", "ca.key")));
     }
 }

@@ -35,6 +35,13 @@ public static class DevDemo
         output.WriteLine($"==> client/demo fetched the public key through the edge (127.0.0.1:{ServiceSpec.Edge.PublicPort}): version {publicKey.Version}, kid {publicKey.Kid}");
         output.WriteLine(publicKey.JwkJson);
         await SignStoreAndVerifyAsync(layout, output, cancellationToken);
+
+        output.WriteLine("==> operator/admin anchors every running service's audit-log head in the key log");
+        var anchored = await Commands.AuditCommands.AnchorAsync(layout.Pki, "operator/admin", $"https://127.0.0.1:{ServiceSpec.StorageAdminPort}", new PrefixWriter(output, "    "), TextWriter.Null, cancellationToken);
+        if (anchored != ExitCodes.Ok)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, "anchoring the audit heads failed"));
+        }
     }
 
     /// <summary>
