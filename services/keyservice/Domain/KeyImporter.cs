@@ -25,23 +25,53 @@ public sealed class KeyImporter(KeyCustodian custodian, KeyServiceOptions option
 {
     public static ReadOnlySpan<byte> ImportInfo => "strongroom/import/v1"u8;
 
-    /// <summary>Creates the import key on first start.</summary>
-    public async Task EnsureImportKeyAsync(CancellationToken cancellationToken)
+    private readonly Lock _ensureLock = new();
+    private Task? _ensured;
+
+    /// <summary>
+    /// Creates the import key on first start. Concurrent callers (the startup sweep and an early
+    /// GetImportKey) share one creation, so none sees the key before its first version exists.
+    /// </summary>
+    public Task EnsureImportKeyAsync(CancellationToken cancellationToken)
     {
+        lock (_ensureLock)
+        {
+            if (_ensured is null || _ensured.IsFaulted || _ensured.IsCanceled)
+            {
+                // Not the caller's token: a cancelled caller must not abandon a half-created key for the others.
+                _ensured = EnsureCoreAsync();
+            }
+
+            return _ensured.WaitAsync(cancellationToken);
+        }
+    }
+
+    private async Task EnsureCoreAsync()
+    {
+        var token = CancellationToken.None;
+        ManagedKey key;
         try
         {
-            await custodian.GetKeyAsync(options.ImportKeyName, cancellationToken);
+            key = await custodian.GetKeyAsync(options.ImportKeyName, token);
         }
         catch (StrongroomException ex) when (ex.Kind == ErrorKind.NotFound)
         {
             try
             {
-                await custodian.CreateKeyAsync(options.ImportKeyName, X25519Kind.KindName, null, null, cancellationToken);
+                key = await custodian.CreateKeyAsync(options.ImportKeyName, X25519Kind.KindName, null, null, token);
             }
             catch (StrongroomException raced) when (raced.Kind == ErrorKind.AlreadyExists)
             {
                 // Another replica created it.
+                key = await custodian.GetKeyAsync(options.ImportKeyName, token);
             }
+        }
+
+        // Another replica may still be creating the first version.
+        for (var i = 0; key.PrimaryVersion == 0 && i < 100; i++)
+        {
+            await Task.Delay(100, token);
+            key = await custodian.GetKeyAsync(options.ImportKeyName, token);
         }
     }
 
