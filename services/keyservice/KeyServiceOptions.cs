@@ -31,6 +31,33 @@ public sealed class KeyServiceOptions
     /// <summary>Delivery of every published version and lifecycle event to storage's key log.</summary>
     public PublishingOptions Publishing { get; set; } = new();
 
+    /// <summary>
+    /// keyservice's replay budgets and completed requests (SQLite, created 0600, WAL,
+    /// synchronous=FULL); empty means <c>requests.db</c> next to <see cref="StorePath"/>.
+    /// </summary>
+    public string RequestLedgerPath { get; set; } = "";
+
+    /// <summary>Storage's key log, where keyservice looks client signing keys up before any unwrap.</summary>
+    public KeyLogLookupOptions KeyLog { get; set; } = new();
+
+    public string ResolvedRequestLedgerPath =>
+        string.IsNullOrEmpty(RequestLedgerPath) ? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(StorePath))!, "requests.db") : RequestLedgerPath;
+
     public string ResolvedOutboxPath =>
         string.IsNullOrEmpty(OutboxPath) ? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(StorePath))!, "outbox.db") : OutboxPath;
+}
+
+/// <summary>Where storage's LookupKey is called.</summary>
+public sealed class KeyLogLookupOptions
+{
+    /// <summary>https://host:port of storage's public listener.</summary>
+    [Required]
+    public string Address { get; set; } = "https://127.0.0.1:7404";
+
+    /// <summary>The identity storage's certificate must carry.</summary>
+    [Required]
+    public string Identity { get; set; } = "storage";
+
+    /// <summary>Deadline of each LookupKey call.</summary>
+    public TimeSpan Deadline { get; set; } = TimeSpan.FromSeconds(10);
 }

@@ -12,36 +12,48 @@ using Strongroom.Runner.V1;
 namespace Strongroom.KeyService.Tests;
 
 /// <summary>X25519 keys across real process boundaries: rotation, destruction and crypto-shredding.</summary>
-public sealed class HpkeKeyTests(KeyServiceStack stack) : IClassFixture<KeyServiceStack>
+public sealed class HpkeKeyTests(CheckedKeyServiceStack fixture) : IClassFixture<CheckedKeyServiceStack>
 {
     private static readonly WorkloadIdentity Runner = WorkloadIdentity.Runner;
 
-    private static (Envelope Envelope, byte[] Plaintext) Seal(V1.PublicKey recipient, string text)
+    private KeyServiceStack Stack => fixture.Stack;
+
+    /// <summary>A signed envelope from the registered HPKE test client; <paramref name="tweak"/> edits the header before it is signed.</summary>
+    private (Envelope Envelope, byte[] Plaintext) Seal(V1.PublicKey recipient, string text, Action<Header>? tweak = null)
     {
-        var header = new Header
+        var fields = new Header
         {
             Version = 1,
             RecipientKid = recipient.Kid,
-            ClientIdentity = "spiffe://strongroom/client/demo",
+            SigningKid = fixture.HpkeSigningKid,
+            ClientIdentity = CheckedKeyServiceStack.HpkeIdentity,
             RequestId = ByteString.CopyFrom(SecureRandom.GetBytes(16)),
             JobName = "score",
             CreatedAt = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
             ExpiresAt = DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 600,
-        }.ToByteArray();
+        };
+        tweak?.Invoke(fields);
+        var header = fields.ToByteArray();
         using var jwk = JsonWebKey.Parse(recipient.JwkJson);
         var plaintext = Encoding.UTF8.GetBytes(text);
         var sealedMessage = Hpke.Seal(jwk.ToX25519PublicKey(), Hpke.RequestInfo, header, plaintext);
-        return (new Envelope
+        return (Signed(new Envelope
         {
             Header = ByteString.CopyFrom(header),
             Enc = ByteString.CopyFrom(sealedMessage.EncapsulatedKey),
             Ct = ByteString.CopyFrom(sealedMessage.Ciphertext),
-        }, plaintext);
+        }), plaintext);
+    }
+
+    private Envelope Signed(Envelope envelope)
+    {
+        envelope.Signature = ByteString.CopyFrom(StrongroomEnvelope.Sign(fixture.HpkeSigning, envelope.Header.Span, envelope.Enc.Span, envelope.Ct.Span));
+        return envelope;
     }
 
     private async Task<byte[]> OpenThroughKeyService(Envelope envelope)
     {
-        var keys = await stack.Public(Runner).DecapsulateAsync(new DecapsulateRequest { Envelope = envelope, ClientIdentity = "spiffe://strongroom/client/demo" });
+        var keys = await Stack.Public(Runner).DecapsulateAsync(new DecapsulateRequest { Envelope = envelope, ClientIdentity = CheckedKeyServiceStack.HpkeIdentity });
         using var opener = new HpkeOpener(keys.AeadKey.Span, keys.BaseNonce.Span);
         return opener.Open(envelope.Header.Span, envelope.Ct.Span);
     }
@@ -49,13 +61,13 @@ public sealed class HpkeKeyTests(KeyServiceStack stack) : IClassFixture<KeyServi
     [Fact]
     public async Task A_message_sealed_to_version_one_opens_after_rotation_to_version_two()
     {
-        var admin = stack.Admin();
+        var admin = Stack.Admin();
         await admin.CreateKeyAsync(new CreateKeyRequest { KeyName = "hpke-rotate", Kind = KeyKind.X25519 });
-        var v1 = (await stack.Public(WorkloadIdentity.Client("demo")).GetPublicKeyAsync(new GetPublicKeyRequest { KeyName = "hpke-rotate" })).PublicKey;
+        var v1 = (await Stack.Public(WorkloadIdentity.Client("demo")).GetPublicKeyAsync(new GetPublicKeyRequest { KeyName = "hpke-rotate" })).PublicKey;
         var (envelope, plaintext) = Seal(v1, "score this model");
 
         var rotated = await admin.RotateKeyAsync(new RotateKeyRequest { KeyName = "hpke-rotate" });
-        var primary = (await stack.Public(Runner).GetPublicKeyAsync(new GetPublicKeyRequest { KeyName = "hpke-rotate" })).PublicKey;
+        var primary = (await Stack.Public(Runner).GetPublicKeyAsync(new GetPublicKeyRequest { KeyName = "hpke-rotate" })).PublicKey;
 
         Assert.Equal(2u, rotated.Version.Version);
         Assert.Equal(2u, primary.Version);
@@ -68,7 +80,7 @@ public sealed class HpkeKeyTests(KeyServiceStack stack) : IClassFixture<KeyServi
     [Fact]
     public async Task After_destroying_version_one_it_no_longer_opens_its_kms_version_is_destroyed_and_no_trace_remains_in_the_store()
     {
-        var admin = stack.Admin();
+        var admin = Stack.Admin();
         await admin.CreateKeyAsync(new CreateKeyRequest { KeyName = "hpke-shred", Kind = KeyKind.X25519, SkipInitialVersion = true });
         // Import a key we know, so the store can be searched for the private key itself in every encoding.
         var privateKey = SecureRandom.GetBytes(32);
@@ -79,7 +91,7 @@ public sealed class HpkeKeyTests(KeyServiceStack stack) : IClassFixture<KeyServi
             KeyName = "hpke-shred", Format = ImportFormat.RawX25519, ImportKid = importKey.Kid, SetPrimary = true,
             Enc = ByteString.CopyFrom(sealedKey.EncapsulatedKey), Ciphertext = ByteString.CopyFrom(sealedKey.Ciphertext),
         });
-        var v1 = (await stack.Public(Runner).GetPublicKeyAsync(new GetPublicKeyRequest { KeyName = "hpke-shred" })).PublicKey;
+        var v1 = (await Stack.Public(Runner).GetPublicKeyAsync(new GetPublicKeyRequest { KeyName = "hpke-shred" })).PublicKey;
         var (envelope, plaintext) = Seal(v1, "sealed to version 1");
         Assert.Equal(plaintext, await OpenThroughKeyService(envelope));
         var (sealedBlob, wrappedDek) = ReadMaterial("hpke-shred", 1);
@@ -90,7 +102,7 @@ public sealed class HpkeKeyTests(KeyServiceStack stack) : IClassFixture<KeyServi
         Assert.Equal(V1.KeyVersionState.Destroyed, destroyed.Version.State);
         var refused = await Assert.ThrowsAsync<RpcException>(() => OpenThroughKeyService(envelope));
         Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
-        var kmsVersion = await stack.KmsAs(WorkloadIdentity.Operator("admin")).GetCryptoKeyVersionAsync(new GetCryptoKeyVersionRequest { Name = destroyed.Version.KmsCryptoKeyVersion });
+        var kmsVersion = await Stack.KmsAs(WorkloadIdentity.Operator("admin")).GetCryptoKeyVersionAsync(new GetCryptoKeyVersionRequest { Name = destroyed.Version.KmsCryptoKeyVersion });
         Assert.Equal(CryptoKeyVersion.Types.CryptoKeyVersionState.Destroyed, kmsVersion.State);
 
         var pkcs8 = Convert.FromHexString("302e020100300506032b656e04220420").Concat(privateKey).ToArray();
@@ -104,7 +116,7 @@ public sealed class HpkeKeyTests(KeyServiceStack stack) : IClassFixture<KeyServi
             ["sealed key blob"] = sealedBlob,
             ["wrapped DEK"] = wrappedDek,
         };
-        foreach (var file in new[] { stack.StorePath, stack.StorePath + "-wal", stack.StorePath + "-shm" }.Where(File.Exists))
+        foreach (var file in new[] { Stack.StorePath, Stack.StorePath + "-wal", Stack.StorePath + "-shm" }.Where(File.Exists))
         {
             var bytes = File.ReadAllBytes(file);
             foreach (var (what, needle) in needles)
@@ -117,10 +129,10 @@ public sealed class HpkeKeyTests(KeyServiceStack stack) : IClassFixture<KeyServi
     [Fact]
     public async Task The_kms_only_ever_receives_32_byte_data_keys()
     {
-        await stack.Admin().CreateKeyAsync(new CreateKeyRequest { KeyName = "hpke-dek", Kind = KeyKind.X25519 });
-        await stack.Admin().RotateKeyAsync(new RotateKeyRequest { KeyName = "hpke-dek" });
+        await Stack.Admin().CreateKeyAsync(new CreateKeyRequest { KeyName = "hpke-dek", Kind = KeyKind.X25519 });
+        await Stack.Admin().RotateKeyAsync(new RotateKeyRequest { KeyName = "hpke-dek" });
 
-        var sizes = stack.KmsPlaintextSizes.Snapshot();
+        var sizes = Stack.KmsPlaintextSizes.Snapshot();
 
         Assert.NotEmpty(sizes);
         Assert.Equal([32], sizes.Keys);
@@ -129,12 +141,13 @@ public sealed class HpkeKeyTests(KeyServiceStack stack) : IClassFixture<KeyServi
     [Fact]
     public async Task A_low_order_encapsulated_key_gets_key_material_not_an_error()
     {
-        await stack.Admin().CreateKeyAsync(new CreateKeyRequest { KeyName = "hpke-oracle", Kind = KeyKind.X25519 });
-        var v1 = (await stack.Public(Runner).GetPublicKeyAsync(new GetPublicKeyRequest { KeyName = "hpke-oracle" })).PublicKey;
+        await Stack.Admin().CreateKeyAsync(new CreateKeyRequest { KeyName = "hpke-oracle", Kind = KeyKind.X25519 });
+        var v1 = (await Stack.Public(Runner).GetPublicKeyAsync(new GetPublicKeyRequest { KeyName = "hpke-oracle" })).PublicKey;
         var (envelope, _) = Seal(v1, "x");
         envelope.Enc = ByteString.CopyFrom(new byte[32]);
+        Signed(envelope);
 
-        var keys = await stack.Public(Runner).DecapsulateAsync(new DecapsulateRequest { Envelope = envelope });
+        var keys = await Stack.Public(Runner).DecapsulateAsync(new DecapsulateRequest { Envelope = envelope, ClientIdentity = CheckedKeyServiceStack.HpkeIdentity });
 
         Assert.Equal(32, keys.AeadKey.Length);
         Assert.Equal(12, keys.BaseNonce.Length);
@@ -145,17 +158,16 @@ public sealed class HpkeKeyTests(KeyServiceStack stack) : IClassFixture<KeyServi
     [Fact]
     public async Task Bad_envelopes_get_clear_statuses_before_any_key_is_used()
     {
-        var client = stack.Public(Runner);
-        await stack.Admin().CreateKeyAsync(new CreateKeyRequest { KeyName = "hpke-bad", Kind = KeyKind.X25519 });
+        var client = Stack.Public(Runner);
+        await Stack.Admin().CreateKeyAsync(new CreateKeyRequest { KeyName = "hpke-bad", Kind = KeyKind.X25519 });
         var v1 = (await client.GetPublicKeyAsync(new GetPublicKeyRequest { KeyName = "hpke-bad" })).PublicKey;
         var (good, _) = Seal(v1, "x");
 
         var noEnvelope = await Assert.ThrowsAsync<RpcException>(async () => await client.DecapsulateAsync(new DecapsulateRequest()));
         var badHeader = await Assert.ThrowsAsync<RpcException>(async () => await client.DecapsulateAsync(new DecapsulateRequest { Envelope = new Envelope(good) { Header = ByteString.CopyFrom(0xFF, 0xFF) } }));
         var shortEnc = await Assert.ThrowsAsync<RpcException>(async () => await client.DecapsulateAsync(new DecapsulateRequest { Envelope = new Envelope(good) { Enc = ByteString.CopyFrom(new byte[31]) } }));
-        var unknownKid = Seal(v1, "x").Envelope;
-        unknownKid.Header = ByteString.CopyFrom(new Header { RecipientKid = "no-such-kid" }.ToByteArray());
-        var unknown = await Assert.ThrowsAsync<RpcException>(async () => await client.DecapsulateAsync(new DecapsulateRequest { Envelope = unknownKid }));
+        var unknownKid = Seal(v1, "x", h => h.RecipientKid = "no-such-kid").Envelope;
+        var unknown = await Assert.ThrowsAsync<RpcException>(async () => await client.DecapsulateAsync(new DecapsulateRequest { Envelope = unknownKid, ClientIdentity = CheckedKeyServiceStack.HpkeIdentity }));
 
         Assert.Equal(StatusCode.InvalidArgument, noEnvelope.StatusCode);
         Assert.Equal(StatusCode.InvalidArgument, badHeader.StatusCode);
@@ -166,7 +178,7 @@ public sealed class HpkeKeyTests(KeyServiceStack stack) : IClassFixture<KeyServi
     [Fact]
     public async Task Unknown_key_names_are_not_found_and_malformed_names_invalid()
     {
-        var client = stack.Public(Runner);
+        var client = Stack.Public(Runner);
 
         var missing = await Assert.ThrowsAsync<RpcException>(async () => await client.GetPublicKeyAsync(new GetPublicKeyRequest { KeyName = "nope" }));
         var malformed = await Assert.ThrowsAsync<RpcException>(async () => await client.GetPublicKeyAsync(new GetPublicKeyRequest { KeyName = "../etc" }));
@@ -180,14 +192,14 @@ public sealed class HpkeKeyTests(KeyServiceStack stack) : IClassFixture<KeyServi
     {
         var oversized = new DecapsulateRequest { Envelope = new Envelope { Header = ByteString.CopyFrom(new byte[5 * 1024 * 1024]) } };
 
-        var ex = await Assert.ThrowsAsync<RpcException>(async () => await stack.Public(Runner).DecapsulateAsync(oversized));
+        var ex = await Assert.ThrowsAsync<RpcException>(async () => await Stack.Public(Runner).DecapsulateAsync(oversized));
 
         Assert.Equal(StatusCode.ResourceExhausted, ex.StatusCode);
     }
 
     private (byte[] SealedKey, byte[] WrappedDek) ReadMaterial(string key, int version)
     {
-        using var connection = new SqliteConnection($"Data Source={stack.StorePath};Mode=ReadOnly;Pooling=False");
+        using var connection = new SqliteConnection($"Data Source={Stack.StorePath};Mode=ReadOnly;Pooling=False");
         connection.Open();
         using var cmd = connection.CreateCommand();
         cmd.CommandText = "SELECT sealed_key, wrapped_dek FROM key_material WHERE key_name = $k AND version = $v";

@@ -12,7 +12,7 @@ using Strongroom.Testing;
 namespace Strongroom.KeyService.Tests;
 
 /// <summary>The StudioML runner key imported by the operator CLI, and unwrapping without a decryption oracle.</summary>
-public sealed class StudioMlKeyTests(KeyServiceStack stack) : IClassFixture<KeyServiceStack>, IAsyncLifetime
+public sealed class StudioMlKeyTests(CheckedKeyServiceStack fixture) : IClassFixture<CheckedKeyServiceStack>, IAsyncLifetime
 {
     private const string KeyName = "studioml";
 
@@ -27,18 +27,28 @@ public sealed class StudioMlKeyTests(KeyServiceStack stack) : IClassFixture<KeyS
     {
         try
         {
-            await stack.Admin().GetKeyAsync(new GetKeyRequest { KeyName = KeyName });
+            await Stack.Admin().GetKeyAsync(new GetKeyRequest { KeyName = KeyName });
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
         {
-            await StudioMlImport.RunAsync(stack.Admin(), KeyName, await File.ReadAllTextAsync(Fixture("studioml_message.pem")), Passphrase(), default);
+            await StudioMlImport.RunAsync(Stack.Admin(), KeyName, await File.ReadAllTextAsync(Fixture("studioml_message.pem")), Passphrase(), default);
         }
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
+    private KeyServiceStack Stack => fixture.Stack;
+
+    /// <summary>Unwraps <paramref name="payload"/> as the fixture client signed it (signed here when it is not a fixture envelope's).</summary>
     private Task<UnwrapMessageKeyResponse> Unwrap(string payload) =>
-        stack.Public(WorkloadIdentity.Runner).UnwrapMessageKeyAsync(new UnwrapMessageKeyRequest { KeyName = KeyName, Payload = payload }).ResponseAsync;
+        Stack.Public(WorkloadIdentity.Runner).UnwrapMessageKeyAsync(new UnwrapMessageKeyRequest
+        {
+            KeyName = KeyName,
+            Payload = payload,
+            Fingerprint = OpenSsh.Fingerprint(fixture.DemoSigning.PublicKey),
+            Signature = StudioMlPayload.SignPayload(fixture.DemoSigning, payload),
+            ClientIdentity = CheckedKeyServiceStack.DemoIdentity,
+        }).ResponseAsync;
 
     [Theory]
     [InlineData("envelope-1-raw-signature.json", "request-1.json")]
@@ -46,8 +56,19 @@ public sealed class StudioMlKeyTests(KeyServiceStack stack) : IClassFixture<KeyS
     public async Task The_imported_fixture_key_opens_the_fixture_envelopes(string envelope, string request)
     {
         var payload = PayloadOf(envelope);
+        var message = JsonDocument.Parse(File.ReadAllText(Fixture(envelope))).RootElement.GetProperty("message");
 
-        var key = (await Unwrap(payload)).MessageKey.ToByteArray();
+        // The fixture's own F and S (raw, then SSH wire form), exactly as the client sent them.
+        var answer = await Stack.Public(WorkloadIdentity.Runner).UnwrapMessageKeyAsync(new UnwrapMessageKeyRequest
+        {
+            KeyName = KeyName,
+            Payload = payload,
+            Fingerprint = message.GetProperty("fingerprint").GetString(),
+            Signature = message.GetProperty("signature").GetString(),
+            ClientIdentity = CheckedKeyServiceStack.DemoIdentity,
+        });
+        var key = answer.MessageKey.ToByteArray();
+        Assert.Equal(CheckedKeyServiceStack.DemoIdentity, answer.OwnerIdentity);
 
         var opened = StudioMlPayload.OpenBox(key, StudioMlPayload.Parse(payload).Box);
         using var expected = JsonDocument.Parse(File.ReadAllText(Fixture(request)));
@@ -57,7 +78,7 @@ public sealed class StudioMlKeyTests(KeyServiceStack stack) : IClassFixture<KeyS
     [Fact]
     public async Task The_imported_public_key_is_the_fixture_public_key_in_every_format()
     {
-        var publicKey = (await stack.Public(WorkloadIdentity.Client("demo")).GetPublicKeyAsync(new GetPublicKeyRequest { KeyName = KeyName })).PublicKey;
+        var publicKey = (await Stack.Public(WorkloadIdentity.Client("demo")).GetPublicKeyAsync(new GetPublicKeyRequest { KeyName = KeyName })).PublicKey;
 
         using var fixture = RSA.Create();
         fixture.ImportFromPem(File.ReadAllText(Fixture("studioml_message.pub.pem")));
@@ -125,10 +146,17 @@ public sealed class StudioMlKeyTests(KeyServiceStack stack) : IClassFixture<KeyS
     [Fact]
     public async Task Unwrapping_with_an_x25519_key_is_refused_as_the_wrong_key_type()
     {
-        await stack.Admin().CreateKeyAsync(new CreateKeyRequest { KeyName = "not-rsa", Kind = KeyKind.X25519 });
+        await Stack.Admin().CreateKeyAsync(new CreateKeyRequest { KeyName = "not-rsa", Kind = KeyKind.X25519 });
 
         var ex = await Assert.ThrowsAsync<RpcException>(async () =>
-            await stack.Public(WorkloadIdentity.Runner).UnwrapMessageKeyAsync(new UnwrapMessageKeyRequest { KeyName = "not-rsa", Payload = PayloadOf("envelope-1-raw-signature.json") }));
+            await Stack.Public(WorkloadIdentity.Runner).UnwrapMessageKeyAsync(new UnwrapMessageKeyRequest
+            {
+                KeyName = "not-rsa",
+                Payload = PayloadOf("envelope-1-raw-signature.json"),
+                Fingerprint = OpenSsh.Fingerprint(fixture.DemoSigning.PublicKey),
+                Signature = StudioMlPayload.SignPayload(fixture.DemoSigning, PayloadOf("envelope-1-raw-signature.json")),
+                ClientIdentity = CheckedKeyServiceStack.DemoIdentity,
+            }));
 
         Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
     }
@@ -136,10 +164,10 @@ public sealed class StudioMlKeyTests(KeyServiceStack stack) : IClassFixture<KeyS
     [Fact]
     public async Task Importing_an_rsa_pem_into_an_x25519_key_is_refused()
     {
-        await stack.Admin().CreateKeyAsync(new CreateKeyRequest { KeyName = "x-import", Kind = KeyKind.X25519, SkipInitialVersion = true });
+        await Stack.Admin().CreateKeyAsync(new CreateKeyRequest { KeyName = "x-import", Kind = KeyKind.X25519, SkipInitialVersion = true });
 
         var ex = await Assert.ThrowsAsync<RpcException>(() =>
-            StudioMlImport.RunAsync(stack.Admin(), "x-import", File.ReadAllText(Fixture("studioml_message.pem")), Passphrase(), default));
+            StudioMlImport.RunAsync(Stack.Admin(), "x-import", File.ReadAllText(Fixture("studioml_message.pem")), Passphrase(), default));
 
         Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
     }
@@ -160,7 +188,7 @@ public sealed class StudioMlKeyTests(KeyServiceStack stack) : IClassFixture<KeyS
     [Fact]
     public async Task An_import_sealed_for_another_key_name_does_not_open()
     {
-        var admin = stack.Admin();
+        var admin = Stack.Admin();
         await admin.CreateKeyAsync(new CreateKeyRequest { KeyName = "victim", Kind = KeyKind.X25519, SkipInitialVersion = true });
         var importKey = await admin.GetImportKeyAsync(new GetImportKeyRequest());
         var sealedKey = Hpke.Seal(X25519PublicKey.Import(importKey.PublicKey.Span), "strongroom/import/v1"u8, "someone-else"u8, RandomNumberGenerator.GetBytes(32));

@@ -17,22 +17,26 @@ public sealed record HpkeMessageKeyMaterial(byte[] AeadKey, byte[] BaseNonce);
 /// specific errors; from the private-key operation on, nothing fails and nothing says which version
 /// worked, so keyservice is no decryption oracle (DESIGN §3.1, §3.2).
 /// </summary>
-public sealed class MessageKeys(KeyCustodian custodian, KeyServiceOptions options)
+public sealed class MessageKeys(KeyCustodian custodian, KeyServiceOptions options, RequestVerifier verifier, RequestLedger ledger, TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, (string Key, int Version)> _kidIndex = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// StudioML: tries every usable RSA-4096 version of <paramref name="keyName"/> with exactly one
-    /// RSA operation each, keeps the candidate key that authenticates the secretbox, and otherwise
-    /// returns 32 random bytes. Never throws after the pre-checks.
+    /// StudioML: verifies the request (client key from the key log, owner, signature, replay
+    /// budget), then tries every usable RSA-4096 version of <paramref name="keyName"/> with exactly
+    /// one RSA operation each, keeps the candidate key that authenticates the secretbox, and
+    /// otherwise returns 32 random bytes. Never throws after the pre-checks.
     /// </summary>
-    public async Task<byte[]> UnwrapStudioMlAsync(string keyName, string payload, CancellationToken cancellationToken)
+    public async Task<(byte[] MessageKey, string Owner)> UnwrapStudioMlAsync(
+        string keyName, string payload, string fingerprint, string signature, string clientIdentity, CancellationToken cancellationToken)
     {
         var error = StudioMlPayload.TryParse(payload, out var parts);
         if (error != StudioMlPayloadError.None)
         {
             throw StrongroomException.InvalidArgument("payload", Describe(error));
         }
+
+        var owner = await verifier.VerifyStudioMlAsync(payload, fingerprint, signature, clientIdentity, cancellationToken);
 
         var key = await custodian.GetKeyAsync(keyName, cancellationToken);
         if (key.Kind != Rsa4096Kind.KindName)
@@ -47,6 +51,9 @@ public sealed class MessageKeys(KeyCustodian custodian, KeyServiceOptions option
             {
                 throw StrongroomException.FailedPrecondition($"key '{keyName}' has no usable version");
             }
+
+            // The last check: spend one unwrap of this payload, durably, before the RSA operation.
+            await ledger.SpendAsync(RequestLedger.StudioMlKey(payload), null, cancellationToken);
 
             // --- From here on: no exception, no branch on secret data, one answer shape. ---
             var candidates = StudioMlPayload.UnwrapKeyCandidates(leases.Select(l => l.Handle<RSA>()).ToList(), parts!.WrappedKey);
@@ -63,7 +70,7 @@ public sealed class MessageKeys(KeyCustodian custodian, KeyServiceOptions option
                 CryptographicOperations.ZeroMemory(candidate);
             }
 
-            return chosen;
+            return (chosen, owner);
         }
         finally
         {
@@ -75,11 +82,13 @@ public sealed class MessageKeys(KeyCustodian custodian, KeyServiceOptions option
     }
 
     /// <summary>
-    /// HPKE: finds the X25519 version whose RFC 7638 thumbprint is the header's recipient kid and
-    /// decapsulates. A bad encapsulated key yields random key material, never an error.
+    /// HPKE: verifies the envelope (version, window, client key from the key log, identity binding,
+    /// signature, replay budget), then finds the X25519 version whose RFC 7638 thumbprint is the
+    /// header's recipient kid and decapsulates. A bad encapsulated key yields random key material, never an error.
     /// </summary>
-    public async Task<HpkeMessageKeyMaterial> DecapsulateAsync(Envelope envelope, CancellationToken cancellationToken)
+    public async Task<HpkeMessageKeyMaterial> DecapsulateAsync(Envelope envelope, string clientIdentity, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(envelope);
         Header header;
         try
         {
@@ -95,8 +104,13 @@ public sealed class MessageKeys(KeyCustodian custodian, KeyServiceOptions option
             throw StrongroomException.InvalidArgument("envelope.enc", $"must be {Hpke.EncapsulatedKeySize} bytes");
         }
 
+        await verifier.VerifyStrongroomAsync(envelope, header, clientIdentity, cancellationToken);
         var (keyName, version) = await ResolveKidAsync(header.RecipientKid, cancellationToken);
         using var lease = await custodian.AcquireAsync(keyName, version, cancellationToken);
+
+        // The last check: spend one decapsulation of this request id, durably, before the X25519 operation.
+        await ledger.PurgeExpiredAsync(time.GetUtcNow().ToUnixTimeSeconds() - (long)RequestVerifier.Skew.TotalSeconds, cancellationToken);
+        await ledger.SpendAsync(RequestLedger.StrongroomKey(header.ClientIdentity, header.RequestId.Span), header.ExpiresAt, cancellationToken);
 
         // --- From here on: no exception reaches the caller. ---
         try
@@ -109,6 +123,36 @@ public sealed class MessageKeys(KeyCustodian custodian, KeyServiceOptions option
             // A low-order enc gives an all-zero shared secret; answer like any other envelope.
             return new HpkeMessageKeyMaterial(SecureRandom.GetBytes(Hpke.KeySize), SecureRandom.GetBytes(Hpke.NonceSize));
         }
+    }
+
+    /// <summary>
+    /// The runner stored the result: keyservice refuses the request from now on. Idempotent. Only
+    /// the replay key is needed, so a completion never depends on the envelope still being around.
+    /// </summary>
+    public Task CompleteStudioMlAsync(ReadOnlySpan<byte> payloadSha256, CancellationToken cancellationToken)
+    {
+        if (payloadSha256.Length != 32)
+        {
+            throw StrongroomException.InvalidArgument("studioml_payload_sha256", "must be 32 bytes");
+        }
+
+        return ledger.CompleteAsync(RequestLedger.StudioMlKey(payloadSha256), cancellationToken);
+    }
+
+    /// <summary>Completion of a Strongroom request: (client identity, 16-byte request id).</summary>
+    public Task CompleteStrongroomAsync(string clientIdentity, ReadOnlySpan<byte> requestId, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(clientIdentity))
+        {
+            throw StrongroomException.InvalidArgument("strongroom.client_identity", "required");
+        }
+
+        if (requestId.Length != 16)
+        {
+            throw StrongroomException.InvalidArgument("strongroom.request_id", "must be 16 bytes");
+        }
+
+        return ledger.CompleteAsync(RequestLedger.StrongroomKey(clientIdentity, requestId), cancellationToken);
     }
 
     /// <summary>The key and version an X25519 recipient kid names (never the import key).</summary>

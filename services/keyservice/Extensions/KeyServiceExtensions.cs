@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Options;
+using Strongroom.Hosting.Clients;
+using Strongroom.Hosting.Tls;
 using Strongroom.KeyCustody;
 using Strongroom.KeyCustody.Kinds;
 using Strongroom.KeyPublishing;
@@ -34,6 +36,17 @@ public static class KeyServiceExtensions
             "keyservice",
             sp.GetRequiredService<TimeProvider>(),
             [sp.GetRequiredService<KeyPublisher>()]));
+        services.AddSingleton(sp => RequestLedger.Open(sp.GetRequiredService<KeyServiceOptions>().ResolvedRequestLedgerPath));
+        services.AddSingleton<IClientKeyDirectory>(sp =>
+        {
+            var keyLog = sp.GetRequiredService<KeyServiceOptions>().KeyLog;
+            var invoker = MtlsChannelFactory.Create(
+                new DownstreamOptions { Address = keyLog.Address, Identity = keyLog.Identity, Deadline = keyLog.Deadline },
+                sp.GetRequiredService<ReloadingCertificate>(),
+                sp.GetRequiredService<PeerCertificateValidator>());
+            return new StorageClientKeyDirectory(new Strongroom.Storage.V1.Storage.StorageClient(invoker));
+        });
+        services.AddSingleton<RequestVerifier>();
         services.AddSingleton<MessageKeys>();
         services.AddSingleton<KeyImporter>();
         services.AddHostedService<LifecycleSweeper>();

@@ -59,8 +59,9 @@ public sealed class KeyServiceGrpc(KeyCustodian custodian, MessageKeys messageKe
     public override async Task<Api.UnwrapMessageKeyResponse> UnwrapMessageKey(Api.UnwrapMessageKeyRequest request, ServerCallContext context)
     {
         context.AuditKey(request.KeyName);
-        var key = await messageKeys.UnwrapStudioMlAsync(request.KeyName, request.Payload, context.CancellationToken);
-        return new Api.UnwrapMessageKeyResponse { MessageKey = UnsafeByteOperations.UnsafeWrap(key) };
+        var (key, owner) = await messageKeys.UnwrapStudioMlAsync(
+            request.KeyName, request.Payload, request.Fingerprint, request.Signature, request.ClientIdentity, context.CancellationToken);
+        return new Api.UnwrapMessageKeyResponse { MessageKey = UnsafeByteOperations.UnsafeWrap(key), OwnerIdentity = owner };
     }
 
     public override async Task<Api.DecapsulateResponse> Decapsulate(Api.DecapsulateRequest request, ServerCallContext context)
@@ -70,7 +71,7 @@ public sealed class KeyServiceGrpc(KeyCustodian custodian, MessageKeys messageKe
             throw StrongroomException.InvalidArgument("envelope", "required");
         }
 
-        var material = await messageKeys.DecapsulateAsync(request.Envelope, context.CancellationToken);
+        var material = await messageKeys.DecapsulateAsync(request.Envelope, request.ClientIdentity, context.CancellationToken);
         return new Api.DecapsulateResponse
         {
             AeadKey = UnsafeByteOperations.UnsafeWrap(material.AeadKey),
@@ -78,9 +79,22 @@ public sealed class KeyServiceGrpc(KeyCustodian custodian, MessageKeys messageKe
         };
     }
 
-    public override Task<Api.CompleteRequestResponse> CompleteRequest(Api.CompleteRequestRequest request, ServerCallContext context) =>
-        // Unwrap budgets and completion arrive with the runner; until then say so rather than pretend.
-        throw new RpcException(new Status(StatusCode.Unimplemented, "request completion arrives with the runner"));
+    public override async Task<Api.CompleteRequestResponse> CompleteRequest(Api.CompleteRequestRequest request, ServerCallContext context)
+    {
+        switch (request.RequestCase)
+        {
+            case Api.CompleteRequestRequest.RequestOneofCase.StudiomlPayloadSha256:
+                await messageKeys.CompleteStudioMlAsync(request.StudiomlPayloadSha256.Span, context.CancellationToken);
+                break;
+            case Api.CompleteRequestRequest.RequestOneofCase.Strongroom:
+                await messageKeys.CompleteStrongroomAsync(request.Strongroom.ClientIdentity, request.Strongroom.RequestId.Span, context.CancellationToken);
+                break;
+            default:
+                throw StrongroomException.InvalidArgument("request", "one of studioml_payload_sha256 or strongroom is required");
+        }
+
+        return new Api.CompleteRequestResponse();
+    }
 }
 
 /// <summary>Opaque, tamper-checked page tokens: an offset under an HMAC with a per-process key.</summary>

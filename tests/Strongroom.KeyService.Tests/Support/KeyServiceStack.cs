@@ -25,6 +25,8 @@ namespace Strongroom.KeyService.Tests.Support;
 public sealed class KeyServiceStack : IAsyncLifetime
 {
     private readonly int? _storagePort;
+    private int _ksPublic;
+    private int _ksAdmin;
 
     /// <summary>Key publishing off: no storage is running for these tests.</summary>
     public KeyServiceStack()
@@ -69,7 +71,21 @@ public sealed class KeyServiceStack : IAsyncLifetime
         await Kms.StartAsync();
         KmsAdmin = $"https://127.0.0.1:{kmsAdmin}";
 
-        var (ksPublic, ksAdmin) = (Ports.Free(), Ports.Free());
+        (_ksPublic, _ksAdmin) = (Ports.Free(), Ports.Free());
+        await StartKeyServiceAsync();
+    }
+
+    /// <summary>Stops keyservice and starts it again on the same ports and the same files.</summary>
+    public async Task RestartKeyServiceAsync()
+    {
+        await KeyService.StopAsync();
+        await KeyService.DisposeAsync();
+        await StartKeyServiceAsync();
+    }
+
+    private async Task StartKeyServiceAsync()
+    {
+        var (ksPublic, ksAdmin) = (_ksPublic, _ksAdmin);
         KeyService = Build("keyservice", WorkloadIdentity.KeyService, ksPublic, ksAdmin, new()
         {
             ["KeyService:StorePath"] = StorePath,
@@ -81,6 +97,8 @@ public sealed class KeyServiceStack : IAsyncLifetime
             ["KeyService:Publishing:Address"] = $"https://127.0.0.1:{_storagePort ?? 0}",
             ["KeyService:Publishing:RetryInterval"] = "00:00:01",
             ["KeyService:Publishing:Deadline"] = "00:00:05",
+            ["KeyService:KeyLog:Address"] = $"https://127.0.0.1:{_storagePort ?? 0}",
+            ["KeyService:KeyLog:Deadline"] = "00:00:10",
         }, b => b.AddKeyService(), a => a.MapKeyService());
         await KeyService.StartAsync();
         KeyServicePublic = $"https://127.0.0.1:{ksPublic}";

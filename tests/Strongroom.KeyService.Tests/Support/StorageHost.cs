@@ -1,7 +1,10 @@
+using System.Text;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Strongroom.Crypto;
 using Strongroom.Hosting;
 using Strongroom.KeyLog;
 using Strongroom.Pki;
@@ -21,10 +24,26 @@ public sealed class StorageHost : IAsyncDisposable
 {
     private const string Deployment = "test";
 
-    private StorageHost(WebApplication app, TestCheckpointSigner signer)
+    private StorageHost(WebApplication app, TestCheckpointSigner signer, Ed25519KeyPair operatorKey, int adminPort)
     {
+        AdminAddress = $"https://127.0.0.1:{adminPort}";
         App = app;
         Signer = signer;
+        OperatorKey = operatorKey;
+    }
+
+    /// <summary>The pinned operator key (Storage:OperatorKeys) client registrations are signed with.</summary>
+    public Ed25519KeyPair OperatorKey { get; }
+
+    /// <summary>Storage's admin listener (RevokeClientKey).</summary>
+    public string AdminAddress { get; }
+
+    /// <summary>A registration JWS for <paramref name="payload"/>, signed by <see cref="OperatorKey"/>.</summary>
+    public string OperatorJws(JsonObject payload, string typ = KeyLogService.RegistrationType)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        using var jwk = JsonWebKey.FromPublicKey(OperatorKey.PublicKey);
+        return Jws.SignCompact(OperatorKey, jwk.Thumbprint(), Encoding.UTF8.GetBytes(payload.ToJsonString()), new JsonObject { ["typ"] = typ });
     }
 
     public WebApplication App { get; }
@@ -34,20 +53,24 @@ public sealed class StorageHost : IAsyncDisposable
     public static async Task<StorageHost> StartAsync(TestPki pki, int publicPort)
     {
         var signer = new TestCheckpointSigner(Checkpoint.OriginFor(Deployment));
+        var operatorKey = Ed25519KeyPair.Generate();
+        using var operatorJwk = JsonWebKey.FromPublicKey(operatorKey.PublicKey);
         var certificate = pki.Issue(WorkloadIdentity.Storage);
+        var adminPort = Ports.Free();
         var settings = new Dictionary<string, string?>
         {
             ["Strongroom:Tls:CaFile"] = pki.CaFile,
             ["Strongroom:Tls:CertFile"] = certificate.Certificate,
             ["Strongroom:Tls:KeyFile"] = certificate.Key,
             ["Strongroom:Listeners:Public"] = $"127.0.0.1:{publicPort}",
-            ["Strongroom:Listeners:Admin"] = $"127.0.0.1:{Ports.Free()}",
+            ["Strongroom:Listeners:Admin"] = $"127.0.0.1:{adminPort}",
             ["Strongroom:Audit:Path"] = Path.Combine(pki.Root, "storage", "audit.log"),
             ["Storage:Deployment"] = Deployment,
             ["Storage:Backend"] = "Sqlite",
             ["Storage:SqlitePath"] = Path.Combine(pki.Root, "storage", "storage.db"),
             ["Storage:ReadOnlyListener"] = $"127.0.0.1:{Ports.Free()}",
             ["Storage:LogVerifierKey"] = signer.Verifier.ToString(),
+            ["Storage:OperatorKeys:0"] = operatorJwk.ToJson(),
         };
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = pki.Root });
         builder.Configuration.Sources.Clear();
@@ -61,7 +84,7 @@ public sealed class StorageHost : IAsyncDisposable
         app.MapStrongroomDefaults();
         app.MapStorage();
         await app.StartAsync();
-        return new StorageHost(app, signer);
+        return new StorageHost(app, signer, operatorKey, adminPort);
     }
 
     public async ValueTask DisposeAsync()
@@ -69,5 +92,6 @@ public sealed class StorageHost : IAsyncDisposable
         await App.StopAsync();
         await App.DisposeAsync();
         Signer.Dispose();
+        OperatorKey.Dispose();
     }
 }
