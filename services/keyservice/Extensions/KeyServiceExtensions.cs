@@ -49,7 +49,11 @@ public static class KeyServiceExtensions
         services.AddSingleton<RequestVerifier>();
         services.AddSingleton<MessageKeys>();
         services.AddSingleton<KeyImporter>();
-        services.AddHostedService<LifecycleSweeper>();
+        services.AddHostedService(sp => new KeyLifecycleSweeper(
+            sp.GetRequiredService<KeyCustodian>(),
+            sp.GetRequiredService<KeyImporter>().EnsureImportKeyAsync,
+            sp.GetRequiredService<KeyServiceOptions>().SweepInterval,
+            sp.GetRequiredService<ILogger<KeyLifecycleSweeper>>()));
         return builder;
     }
 

@@ -38,7 +38,11 @@ public static class SignerExtensions
         services.AddSingleton<SignerKeys>();
         services.AddSingleton<ResultSigner>();
         services.AddSingleton<CheckpointSigner>();
-        services.AddHostedService<LifecycleSweeper>();
+        services.AddHostedService(sp => new KeyLifecycleSweeper(
+            sp.GetRequiredService<KeyCustodian>(),
+            sp.GetRequiredService<SignerKeys>().EnsureKeysAsync,
+            sp.GetRequiredService<SignerOptions>().SweepInterval,
+            sp.GetRequiredService<ILogger<KeyLifecycleSweeper>>()));
         return builder;
     }
 

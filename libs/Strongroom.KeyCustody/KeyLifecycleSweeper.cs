@@ -1,20 +1,34 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Strongroom.KeyCustody;
 
-namespace Strongroom.KeyService.Domain;
+namespace Strongroom.KeyCustody;
 
-/// <summary>Carries out due rotations (the seed's 90 days by default) and destructions whose grace has elapsed.</summary>
-public sealed partial class LifecycleSweeper(KeyCustodian custodian, KeyImporter importer, KeyServiceOptions options, ILogger<LifecycleSweeper> logger) : BackgroundService
+/// <summary>
+/// Runs a service's one-time key preparation (creating keys it must have), then carries out due
+/// rotations (the seed's 90 days by default) and destructions whose grace elapsed, every interval.
+/// Preparation is retried at each tick until it succeeds, so a kms that is not up yet delays the
+/// keys instead of stopping the service.
+/// </summary>
+public sealed partial class KeyLifecycleSweeper(
+    KeyCustodian custodian,
+    Func<CancellationToken, Task> prepare,
+    TimeSpan interval,
+    ILogger<KeyLifecycleSweeper> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await importer.EnsureImportKeyAsync(stoppingToken);
-        using var timer = new PeriodicTimer(options.SweepInterval);
+        using var timer = new PeriodicTimer(interval);
+        var prepared = false;
         do
         {
             try
             {
+                if (!prepared)
+                {
+                    await prepare(stoppingToken);
+                    prepared = true;
+                }
+
                 var rotated = await custodian.RotateDueAsync(stoppingToken);
                 var destroyed = await custodian.DestroyDueAsync(stoppingToken);
                 if (rotated + destroyed > 0)
