@@ -5,6 +5,7 @@ using Strongroom.KeyCustody.Kinds;
 using Strongroom.KeyLog;
 using Strongroom.KeyPublishing;
 using Strongroom.KeyService.Domain;
+using Strongroom.Requests;
 using Strongroom.KeyService.Tests.Support;
 using Strongroom.Pki;
 using Strongroom.Testing;

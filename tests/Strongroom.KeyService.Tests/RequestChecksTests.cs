@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Strongroom.Cli.Operator;
 using Strongroom.Crypto;
 using Strongroom.KeyService.Domain;
+using Strongroom.Requests;
 using Strongroom.KeyService.Tests.Support;
 using Strongroom.KeyService.V1;
 using Strongroom.Pki;

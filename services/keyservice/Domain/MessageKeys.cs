@@ -5,6 +5,7 @@ using Strongroom.Core;
 using Strongroom.Crypto;
 using Strongroom.KeyCustody;
 using Strongroom.KeyCustody.Kinds;
+using Strongroom.Requests;
 using Strongroom.Runner.V1;
 
 namespace Strongroom.KeyService.Domain;

@@ -8,6 +8,7 @@ using Strongroom.KeyService.Domain;
 using Strongroom.KeyService.Grpc;
 using Strongroom.KmsClient;
 using Strongroom.Pki;
+using Strongroom.Requests;
 
 namespace Strongroom.KeyService.Extensions;
 

@@ -3,7 +3,7 @@ using Strongroom.Crypto;
 using Strongroom.KeyLog;
 using Strongroom.Runner.V1;
 
-namespace Strongroom.KeyService.Domain;
+namespace Strongroom.Requests;
 
 /// <summary>
 /// keyservice's own checks of a request before any private-key operation (DESIGN §3.2 "keyservice
