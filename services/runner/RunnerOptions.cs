@@ -66,6 +66,9 @@ public sealed class RunnerOptions
 
     public string BubblewrapPath { get; set; } = "/usr/bin/bwrap";
 
+    /// <summary>What relative host paths in job binds are relative to; empty means the content root.</summary>
+    public string JobsRoot { get; set; } = "";
+
     /// <summary>The operator's jobs by name. A request can only ever name one of these.</summary>
     public Dictionary<string, JobOptions> Jobs { get; set; } = new(StringComparer.Ordinal);
 

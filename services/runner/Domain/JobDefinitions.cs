@@ -12,6 +12,7 @@ public sealed class JobDefinitions
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(environment);
+        var root = string.IsNullOrEmpty(options.JobsRoot) ? environment.ContentRootPath : options.JobsRoot;
         foreach (var (name, job) in options.Jobs)
         {
             var definition = new JobDefinition
@@ -24,8 +25,8 @@ public sealed class JobDefinitions
                 Input = Enum.TryParse<JobInput>(job.Input, ignoreCase: true, out var input)
                     ? input
                     : throw new InvalidOperationException($"Runner:Jobs:{name}:Input must be Stdin or File"),
-                // Relative host paths are relative to the content root (e.g. examples/jobs in the repository).
-                ReadOnlyBinds = job.ReadOnlyBinds.ToDictionary(b => Path.GetFullPath(b.Key, environment.ContentRootPath), b => b.Value, StringComparer.Ordinal),
+                // Relative host paths are relative to JobsRoot (e.g. examples/jobs in the repository).
+                ReadOnlyBinds = job.ReadOnlyBinds.ToDictionary(b => Path.GetFullPath(b.Key, root), b => b.Value, StringComparer.Ordinal),
                 Environment = job.Environment,
             };
             var problems = definition.Problems();

@@ -18,7 +18,7 @@ public static class AuditCommands
     {
         var pki = new Option<string>("--pki") { Description = "PKI folder holding your certificate", DefaultValueFactory = _ => PkiCommands.DefaultDirectory };
         var identity = new Option<string>("--as") { Description = "Your identity (an operator)", DefaultValueFactory = _ => "operator/admin" };
-        var storage = new Option<string>("--storage-admin") { Description = "storage admin listener", DefaultValueFactory = _ => $"https://127.0.0.1:{ServiceSpec.StorageAdminPort}" };
+        var storage = new Option<string>("--storage-admin") { Description = "storage admin listener", DefaultValueFactory = _ => $"https://127.0.0.1:{ServiceSpec.StorageAdminDevPort}" };
 
         var anchor = new Command("anchor", "Read each service's audit head on its admin listener and anchor them all in the key log.") { pki, identity, storage };
         anchor.SetAction((r, ct) => AnchorAsync(r.GetValue(pki)!, r.GetValue(identity)!, r.GetValue(storage)!, Console.Out, Console.Error, ct));
@@ -32,7 +32,7 @@ public static class AuditCommands
         return new Command("audit", "Audit-log anchoring and verification.") { anchor, verify };
     }
 
-    public static async Task<int> AnchorAsync(string pkiDir, string identity, string storageAdmin, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    public static async Task<int> AnchorAsync(string pkiDir, string identity, string storageAdmin, TextWriter output, TextWriter error, CancellationToken cancellationToken, int portOffset = 0)
     {
         using var connections = new Connections(pkiDir, identity);
         var request = new AnchorAuditHeadsRequest();
@@ -40,7 +40,7 @@ public static class AuditCommands
         {
             try
             {
-                var head = await new AuditLog.AuditLogClient(connections.To($"https://127.0.0.1:{port}", service, TimeSpan.FromSeconds(5)))
+                var head = await new AuditLog.AuditLogClient(connections.To($"https://127.0.0.1:{port + portOffset}", service, TimeSpan.FromSeconds(5)))
                     .GetAuditHeadAsync(new GetAuditHeadRequest(), cancellationToken: cancellationToken);
                 request.Heads.Add(new Strongroom.Storage.V1.AuditHead { Service = head.Service, Size = head.Size, HeadHash = head.HeadHash, HeadTime = head.HeadTime });
                 output.WriteLine($"{head.Service,-32} {head.Size,8} entries  head {Convert.ToHexStringLower(head.HeadHash.Span)}");

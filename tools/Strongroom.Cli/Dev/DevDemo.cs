@@ -17,7 +17,7 @@ public static class DevDemo
     public static async Task RunAsync(DevLayout layout, TextWriter output, CancellationToken cancellationToken)
     {
         using var asOperator = new Connections(layout.Pki, "operator/admin");
-        var admin = new KeyServiceAdmin.KeyServiceAdminClient(asOperator.To($"https://127.0.0.1:{ServiceSpec.KeyService.AdminPort}", "keyservice"));
+        var admin = new KeyServiceAdmin.KeyServiceAdminClient(asOperator.To(ServiceSpec.KeyService.AdminAddress(layout), "keyservice"));
         try
         {
             var existing = await admin.GetKeyAsync(new GetKeyRequest { KeyName = RequestKey }, cancellationToken: cancellationToken);
@@ -30,14 +30,14 @@ public static class DevDemo
         }
 
         using var asClient = new Connections(layout.Pki, "client/demo");
-        var throughEdge = new KeyService.V1.KeyService.KeyServiceClient(asClient.To($"https://127.0.0.1:{ServiceSpec.Edge.PublicPort}", "edge"));
+        var throughEdge = new KeyService.V1.KeyService.KeyServiceClient(asClient.To(layout.EdgeAddress, "edge"));
         var publicKey = (await throughEdge.GetPublicKeyAsync(new GetPublicKeyRequest { KeyName = RequestKey }, cancellationToken: cancellationToken)).PublicKey;
-        output.WriteLine($"==> client/demo fetched the public key through the edge (127.0.0.1:{ServiceSpec.Edge.PublicPort}): version {publicKey.Version}, kid {publicKey.Kid}");
+        output.WriteLine($"==> client/demo fetched the public key through the edge ({layout.EdgeAddress}): version {publicKey.Version}, kid {publicKey.Kid}");
         output.WriteLine(publicKey.JwkJson);
         await SignStoreAndVerifyAsync(layout, output, cancellationToken);
 
         output.WriteLine("==> operator/admin anchors every running service's audit-log head in the key log");
-        var anchored = await Commands.AuditCommands.AnchorAsync(layout.Pki, "operator/admin", $"https://127.0.0.1:{ServiceSpec.StorageAdminPort}", new PrefixWriter(output, "    "), TextWriter.Null, cancellationToken);
+        var anchored = await Commands.AuditCommands.AnchorAsync(layout.Pki, "operator/admin", ServiceSpec.Storage.AdminAddress(layout), new PrefixWriter(output, "    "), TextWriter.Null, cancellationToken, layout.PortOffset);
         if (anchored != ExitCodes.Ok)
         {
             throw new RpcException(new Status(StatusCode.Unavailable, "anchoring the audit heads failed"));
@@ -61,11 +61,11 @@ public static class DevDemo
             ["output_sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("accuracy=0.93\n"u8)),
             ["finished_at"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
         });
-        var signer = new SignerApi.Signer.SignerClient(asRunner.To($"https://127.0.0.1:{ServiceSpec.Signer.PublicPort}", "signer"));
+        var signer = new SignerApi.Signer.SignerClient(asRunner.To(ServiceSpec.Signer.PublicAddress(layout), "signer"));
         var signed = await signer.SignAsync(new SignerApi.SignRequest { Payload = Google.Protobuf.ByteString.CopyFrom(document) }, cancellationToken: cancellationToken);
         output.WriteLine($"==> runner identity: signer signed result {jobId} with kid {signed.Kid}; protected header {signed.ProtectedHeaderJson}");
 
-        var storage = new StorageApi.Storage.StorageClient(asRunner.To($"https://127.0.0.1:{ServiceSpec.Storage.PublicPort}", "storage"));
+        var storage = new StorageApi.Storage.StorageClient(asRunner.To(ServiceSpec.Storage.PublicAddress(layout), "storage"));
         var put = new StorageApi.PutResultRequest { JobId = jobId, OwnerIdentity = "spiffe://strongroom/client/demo", SignedResult = signed.Jws, Output = Google.Protobuf.ByteString.CopyFrom("accuracy=0.93\n"u8) };
         // The signer publishes its key to storage's log asynchronously (a durable outbox); wait for it.
         for (var attempt = 0; ; attempt++)
@@ -84,7 +84,7 @@ public static class DevDemo
         output.WriteLine($"==> storage stored result {jobId} for client/demo (durable before the reply)");
 
         using var asClient = new Connections(layout.Pki, "client/demo");
-        var throughEdge = new StorageApi.Storage.StorageClient(asClient.To($"https://127.0.0.1:{ServiceSpec.Edge.PublicPort}", "edge"));
+        var throughEdge = new StorageApi.Storage.StorageClient(asClient.To(layout.EdgeAddress, "edge"));
         var result = (await throughEdge.GetResultAsync(new StorageApi.GetResultRequest { JobId = jobId }, cancellationToken: cancellationToken)).Result;
         var jwks = (await throughEdge.GetJwksAsync(new StorageApi.GetJwksRequest(), cancellationToken: cancellationToken)).JwksJson;
         var keys = new Dictionary<string, Ed25519PublicKey>(StringComparer.Ordinal);
@@ -108,6 +108,6 @@ public static class DevDemo
 
         output.WriteLine($"==> client/demo fetched result {jobId} through the edge and verified its JWS against the JWKS ({keys.Count} key(s)): {verified.Status}");
         output.WriteLine("    " + Encoding.UTF8.GetString(verified.Payload!));
-        output.WriteLine($"    stock verifiers: curl --cacert {Path.Combine(layout.Pki, "ca.crt")} https://localhost:{ServiceSpec.StorageJwksPort}/.well-known/jwks.json");
+        output.WriteLine($"    stock verifiers: curl --cacert {Path.Combine(layout.Pki, "ca.crt")} https://localhost:{layout.Port(ServiceSpec.StorageJwksDevPort)}/.well-known/jwks.json");
     }
 }

@@ -1,11 +1,16 @@
+using Strongroom.Crypto;
+
 namespace Strongroom.Cli.Dev;
 
 /// <summary>Where the local stack keeps its state: one folder, <c>.dev/</c>, reset with <c>strongroom dev reset</c>.</summary>
-public sealed class DevLayout(string repoRoot, string stateRoot)
+public sealed class DevLayout(string repoRoot, string stateRoot, int portOffset = 0)
 {
     public string RepoRoot { get; } = Path.GetFullPath(repoRoot);
 
     public string StateRoot { get; } = Path.GetFullPath(stateRoot);
+
+    /// <summary>Added to every documented dev port (74xx); 0 for the developer's stack.</summary>
+    public int PortOffset { get; } = portOffset;
 
     public string Pki => Path.Combine(StateRoot, "pki");
 
@@ -13,10 +18,45 @@ public sealed class DevLayout(string repoRoot, string stateRoot)
 
     public string Logs => Path.Combine(StateRoot, "logs");
 
+    /// <summary>Experimenters' key folders (client/&lt;name&gt;).</summary>
+    public string Clients => Path.Combine(StateRoot, "clients");
+
     /// <summary>The kms operator passphrase (0600), generated on first start.</summary>
     public string KmsPassphraseFile => Path.Combine(Secrets, "kms-passphrase");
 
+    /// <summary>operator/admin's Ed25519 seed (0600), whose public key storage pins for client registrations.</summary>
+    public string OperatorKeyFile => Path.Combine(Secrets, "operator-admin.ed25519");
+
+    /// <summary>Extra service settings (tests tune limits through these); none for `dev up`.</summary>
+    public Dictionary<string, List<string>> Overrides { get; } = new(StringComparer.Ordinal);
+
     public string Data(string service) => Path.Combine(StateRoot, "data", service);
+
+    public int Port(int devPort) => devPort + PortOffset;
+
+    public string EdgeAddress => $"https://127.0.0.1:{Port(7443)}";
+
+    public IEnumerable<string> ExtraSettings(string service) => Overrides.TryGetValue(service, out var list) ? list : [];
+
+    public Ed25519KeyPair LoadOperatorKey()
+    {
+        var seed = Convert.FromBase64String(File.ReadAllText(OperatorKeyFile).Trim());
+        try
+        {
+            return Ed25519KeyPair.ImportSeed(seed);
+        }
+        finally
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(seed);
+        }
+    }
+
+    public string OperatorPublicJwk()
+    {
+        using var key = LoadOperatorKey();
+        using var jwk = JsonWebKey.FromPublicKey(key.PublicKey);
+        return jwk.ToJson();
+    }
 
     /// <summary>Finds the repository (the folder holding Services.sln) from the working directory upwards.</summary>
     public static string FindRepoRoot(string start)

@@ -41,15 +41,23 @@ public sealed partial class DevStack(DevLayout layout, TextWriter output) : IAsy
     /// <summary>A random kms passphrase, written 0600 once; only the kms process is told where it is.</summary>
     public void EnsureSecrets()
     {
-        if (File.Exists(layout.KmsPassphraseFile))
+        SecureFile.CreatePrivateDirectory(layout.Secrets);
+        if (!File.Exists(layout.KmsPassphraseFile))
         {
-            return;
+            Step("kms passphrase");
+            SecureFile.WriteAllText(layout.KmsPassphraseFile, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)), secret: true);
+            output.WriteLine($"  generated {layout.KmsPassphraseFile} (0600; given to kms alone)");
         }
 
-        Step("kms passphrase");
-        SecureFile.CreatePrivateDirectory(layout.Secrets);
-        SecureFile.WriteAllText(layout.KmsPassphraseFile, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)), secret: true);
-        output.WriteLine($"  generated {layout.KmsPassphraseFile} (0600; given to kms alone)");
+        if (!File.Exists(layout.OperatorKeyFile))
+        {
+            Step("operator/admin signing key");
+            using var key = Strongroom.Crypto.Ed25519KeyPair.Generate(exportable: true);
+            var seed = key.ExportSeed();
+            SecureFile.WriteAllText(layout.OperatorKeyFile, Convert.ToBase64String(seed), secret: true);
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(seed);
+            output.WriteLine($"  generated {layout.OperatorKeyFile} (0600; storage pins its public key for client registrations)");
+        }
     }
 
     public void Start(ServiceSpec spec)
@@ -66,9 +74,9 @@ public sealed partial class DevStack(DevLayout layout, TextWriter output) : IAsy
             $"--Strongroom:Tls:CaFile={pki.TrustBundlePath}",
             $"--Strongroom:Tls:CertFile={pki.CertificatePath(id)}",
             $"--Strongroom:Tls:KeyFile={pki.KeyPath(id)}",
-            $"--Strongroom:Listeners:Public=127.0.0.1:{spec.PublicPort}",
+            $"--Strongroom:Listeners:Public=127.0.0.1:{spec.PublicPort(layout)}",
             $"--Strongroom:Audit:Path={Path.Combine(layout.Data(spec.Name), "audit.log")}",
-            $"--Strongroom:Listeners:Admin=127.0.0.1:{spec.AdminPort}",
+            $"--Strongroom:Listeners:Admin=127.0.0.1:{spec.AdminPort(layout)}",
         };
         args.AddRange(spec.Settings(layout));
 
@@ -94,7 +102,7 @@ public sealed partial class DevStack(DevLayout layout, TextWriter output) : IAsy
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         _running.Add((spec, process));
-        Step($"start {spec.Name} (pid {process.Id}) on 127.0.0.1:{spec.PublicPort}, admin :{spec.AdminPort}; log {logPath}");
+        Step($"start {spec.Name} (pid {process.Id}) on 127.0.0.1:{spec.PublicPort(layout)}, admin :{spec.AdminPort(layout)}; log {logPath}");
     }
 
     /// <summary>Calls gRPC health on the admin listener over mTLS as the operator, checking the server really is <paramref name="spec"/>.</summary>
@@ -105,7 +113,7 @@ public sealed partial class DevStack(DevLayout layout, TextWriter output) : IAsy
         using var cert = new ReloadingCertificate(pki.CertificatePath(op), pki.KeyPath(op), TimeSpan.FromSeconds(1));
         var validator = new PeerCertificateValidator(new TrustAnchor(pki.TrustBundlePath, TimeSpan.FromSeconds(1)), EmptyDenyList.Instance);
         var invoker = MtlsChannelFactory.Create(
-            new DownstreamOptions { Address = $"https://127.0.0.1:{spec.AdminPort}", Identity = spec.Name, Deadline = TimeSpan.FromSeconds(2) },
+            new DownstreamOptions { Address = spec.AdminAddress(layout), Identity = spec.Name, Deadline = TimeSpan.FromSeconds(2) },
             cert, validator);
         var client = new Health.HealthClient(invoker);
         var deadline = DateTime.UtcNow + timeout;
@@ -137,6 +145,20 @@ public sealed partial class DevStack(DevLayout layout, TextWriter output) : IAsy
 
         output.WriteLine($"  {spec.Name} did not become healthy within {timeout.TotalSeconds:0}s; see {Path.Combine(layout.Logs, spec.Name + ".log")}");
         return false;
+    }
+
+    /// <summary>The running process of <paramref name="spec"/> (tests kill it).</summary>
+    public Process ProcessOf(ServiceSpec spec) => _running.Last(r => r.Spec == spec).Process;
+
+    /// <summary>SIGKILL, no grace: what a crash looks like to everyone else.</summary>
+    public async Task KillAsync(ServiceSpec spec)
+    {
+        var process = ProcessOf(spec);
+        process.Kill();
+        await process.WaitForExitAsync();
+        _running.RemoveAll(r => r.Process == process);
+        process.Dispose();
+        Step($"killed {spec.Name} (SIGKILL)");
     }
 
     public async ValueTask DisposeAsync()
