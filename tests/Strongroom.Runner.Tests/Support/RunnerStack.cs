@@ -122,7 +122,7 @@ public sealed class RunnerStack : IAsyncLifetime
 
     private async Task ImportStudioMlKeyAsync(CancellationToken ct)
     {
-        var pem = await File.ReadAllTextAsync(RepoPaths.TestData("fixtures", "studioml", "studioml_message"), ct);
+        var pem = await File.ReadAllTextAsync(RepoPaths.TestData("fixtures", "studioml", "studioml_message.pem"), ct);
         for (var attempt = 0; ; attempt++)
         {
             try
