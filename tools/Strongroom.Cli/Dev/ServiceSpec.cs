@@ -26,6 +26,7 @@ public sealed record ServiceSpec(string Name, string ProjectFolder, string Assem
         $"--Kms:StorePath={Path.Combine(l.Data("kms"), "kms.store")}",
         // The passphrase file is given to kms alone; no other service's arguments name it.
         $"--Kms:PassphraseFile={l.KmsPassphraseFile}",
+        .. l.ExtraSettings("kms"),
     ]);
 
     public static ServiceSpec KeyService { get; } = new("keyservice", "keyservice", "Strongroom.KeyService", 7402, 7412, l =>
@@ -34,6 +35,7 @@ public sealed record ServiceSpec(string Name, string ProjectFolder, string Assem
         $"--KmsClient:Address=https://127.0.0.1:{l.Port(7411)}",
         $"--KeyService:Publishing:Address=https://127.0.0.1:{l.Port(7404)}",
         $"--KeyService:KeyLog:Address=https://127.0.0.1:{l.Port(7404)}",
+        .. l.ExtraSettings("keyservice"),
     ]);
 
     public static ServiceSpec Storage { get; } = new("storage", "storage", "Strongroom.Storage", 7404, StorageAdminDevPort, l =>
@@ -44,6 +46,7 @@ public sealed record ServiceSpec(string Name, string ProjectFolder, string Assem
         $"--Storage:Signer:Address=https://127.0.0.1:{l.Port(7403)}",
         // Client registrations are accepted only when signed by this pinned operator key.
         $"--Storage:OperatorKeys:0={l.OperatorPublicJwk()}",
+        .. l.ExtraSettings("storage"),
     ]);
 
     public static ServiceSpec Signer { get; } = new("signer", "signer", "Strongroom.Signer", 7403, 7413, l =>
@@ -53,6 +56,7 @@ public sealed record ServiceSpec(string Name, string ProjectFolder, string Assem
         $"--Signer:Deployment={Deployment}",
         $"--KmsClient:Address=https://127.0.0.1:{l.Port(7411)}",
         $"--Signer:Publishing:Address=https://127.0.0.1:{l.Port(7404)}",
+        .. l.ExtraSettings("signer"),
     ]);
 
     public static ServiceSpec Runner { get; } = new("runner", "runner", "Strongroom.Runner", 7405, 7415, l =>
@@ -72,6 +76,7 @@ public sealed record ServiceSpec(string Name, string ProjectFolder, string Assem
         $"--ReverseProxy:Clusters:keyservice:Destinations:keyservice:Address=https://127.0.0.1:{l.Port(7402)}",
         $"--ReverseProxy:Clusters:storage:Destinations:storage:Address=https://127.0.0.1:{l.Port(7404)}",
         $"--ReverseProxy:Clusters:runner:Destinations:runner:Address=https://127.0.0.1:{l.Port(7405)}",
+        .. l.ExtraSettings("edge"),
     ]);
 
     /// <summary>The deployment name in key-log checkpoints (origin <c>strongroom/keylog/dev</c>).</summary>
