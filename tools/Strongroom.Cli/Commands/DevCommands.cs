@@ -10,9 +10,10 @@ public static class DevCommands
     {
         var state = new Option<string?>("--state") { Description = "State folder (default: .dev in the repository)" };
         var once = new Option<bool>("--once") { Description = "Start, check, stop and exit (for CI); default: keep running until Ctrl-C" };
+        var portOffset = new Option<int>("--port-offset") { Description = "Added to every dev port (74xx), to run a second stack beside the first" };
 
-        var up = new Command("up", "Build, generate the dev PKI, start the stack on 127.0.0.1 and health-check every service.") { state, once };
-        up.SetAction((r, ct) => UpAsync(r.GetValue(state), r.GetValue(once), Console.Out, ct));
+        var up = new Command("up", "Build, generate the dev PKI, start the stack on 127.0.0.1, health-check every service and run the main job end to end as client/demo.") { state, once, portOffset };
+        up.SetAction((r, ct) => UpAsync(r.GetValue(state), r.GetValue(once), Console.Out, ct, r.GetValue(portOffset)));
 
         var reset = new Command("reset", "Delete all local dev state (PKI, secrets, stores, logs).") { state };
         reset.SetAction(r => Reset(r.GetValue(state), Console.Out));
@@ -20,15 +21,15 @@ public static class DevCommands
         return new Command("dev", "The local stack on 127.0.0.1.") { up, reset };
     }
 
-    private static DevLayout Layout(string? state)
+    public static DevLayout Layout(string? state, int portOffset = 0)
     {
         var repo = DevLayout.FindRepoRoot(Environment.CurrentDirectory);
-        return new DevLayout(repo, state ?? Path.Combine(repo, ".dev"));
+        return new DevLayout(repo, state ?? Path.Combine(repo, ".dev"), portOffset);
     }
 
-    public static async Task<int> UpAsync(string? state, bool once, TextWriter output, CancellationToken cancellationToken)
+    public static async Task<int> UpAsync(string? state, bool once, TextWriter output, CancellationToken cancellationToken, int portOffset = 0)
     {
-        var layout = Layout(state);
+        var layout = Layout(state, portOffset);
         await using var stack = new DevStack(layout, output);
         if (!await stack.BuildAsync(cancellationToken))
         {
@@ -53,6 +54,11 @@ public static class DevCommands
         catch (Grpc.Core.RpcException ex)
         {
             output.WriteLine($"  demo step failed: {ex.StatusCode}: {ex.Status.Detail}; see {layout.Logs}");
+            return ExitCodes.Failed;
+        }
+        catch (Exception ex) when (ex is Experimenter.ClientProblemException or Strongroom.Client.KeyLogVerificationException or Strongroom.Client.ResultVerificationException)
+        {
+            output.WriteLine($"  demo step failed: {ex.Message}; see {layout.Logs}");
             return ExitCodes.Failed;
         }
 

@@ -1,42 +1,52 @@
 using System.Text;
-using System.Text.Json;
 using Grpc.Core;
+using Strongroom.Cli.Experimenter;
 using Strongroom.Cli.Operator;
-using Strongroom.Crypto;
-using Strongroom.KeyService.V1;
-using SignerApi = Strongroom.Signer.V1;
+using Strongroom.Client;
+using Strongroom.KeyLog;
+using KeyServiceApi = Strongroom.KeyService.V1;
+using RunnerApi = Strongroom.Runner.V1;
 using StorageApi = Strongroom.Storage.V1;
 
 namespace Strongroom.Cli.Dev;
 
-/// <summary>What `dev up` shows once the stack is healthy: the first key, created by the operator, fetched by a client through the edge.</summary>
+/// <summary>
+/// What `dev up` does once the stack is healthy (DESIGN §8): the operator creates the runner's keys,
+/// hands out the log verifier key and registers client/demo; client/demo then runs the main job end
+/// to end through the edge, once as a Strongroom HPKE request and once as a StudioML message,
+/// verifying every result against its pinned key log before opening it.
+/// </summary>
 public static class DevDemo
 {
-    public const string RequestKey = "requests";
+    public const string RequestKey = RecipientKeys.DefaultRequestKeyName;
+
+    public const string StudioMlKey = RecipientKeys.DefaultStudioMlKeyName;
+
+    public const string DemoClient = "client/demo";
+
+    public const string SentimentJob = "score-sentiment";
+
+    public static string SentimentSample(DevLayout layout) => Path.Combine(layout.RepoRoot, "examples", "jobs", "samples", "sentiment-input.json");
+
+    public static string StudioMlSample(DevLayout layout) => Path.Combine(layout.RepoRoot, "examples", "jobs", "samples", "studioml-request-1.json");
 
     public static async Task RunAsync(DevLayout layout, TextWriter output, CancellationToken cancellationToken)
     {
-        using var asOperator = new Connections(layout.Pki, "operator/admin");
-        var admin = new KeyServiceAdmin.KeyServiceAdminClient(asOperator.To(ServiceSpec.KeyService.AdminAddress(layout), "keyservice"));
-        try
+        var paths = new ClientPaths(layout.StateRoot, DemoClient);
+        await PrepareAsOperatorAsync(layout, paths, output, cancellationToken);
+
+        using (var session = ClientSession.Open(paths, layout.EdgeAddress))
         {
-            var existing = await admin.GetKeyAsync(new GetKeyRequest { KeyName = RequestKey }, cancellationToken: cancellationToken);
-            output.WriteLine($"==> key '{RequestKey}' exists (primary version {existing.Key.PrimaryVersion})");
-        }
-        catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
-        {
-            var created = await admin.CreateKeyAsync(new CreateKeyRequest { KeyName = RequestKey, Kind = KeyKind.X25519 }, cancellationToken: cancellationToken);
-            output.WriteLine($"==> operator/admin created X25519 key '{RequestKey}' on the keyservice admin listener; version 1 wrapped by {created.Key.Versions[0].KmsCryptoKeyVersion}");
+            var pinned = await session.PinAsync(cancellationToken);
+            Step(output, $"{DemoClient} pinned the key-log checkpoint through the edge ({layout.EdgeAddress}): size {pinned.Size}, root {Convert.ToHexStringLower(pinned.RootHash)[..16]}…, signed by the log key in {paths.LogVerifierKeyFile}");
+
+            await RunStrongroomAsync(session, await File.ReadAllBytesAsync(SentimentSample(layout), cancellationToken), output, cancellationToken);
+            await RunStudioMlAsync(session, await File.ReadAllBytesAsync(StudioMlSample(layout), cancellationToken), output, cancellationToken);
         }
 
-        using var asClient = new Connections(layout.Pki, "client/demo");
-        var throughEdge = new KeyService.V1.KeyService.KeyServiceClient(asClient.To(layout.EdgeAddress, "edge"));
-        var publicKey = (await throughEdge.GetPublicKeyAsync(new GetPublicKeyRequest { KeyName = RequestKey }, cancellationToken: cancellationToken)).PublicKey;
-        output.WriteLine($"==> client/demo fetched the public key through the edge ({layout.EdgeAddress}): version {publicKey.Version}, kid {publicKey.Kid}");
-        output.WriteLine(publicKey.JwkJson);
-        await SignStoreAndVerifyAsync(layout, output, cancellationToken);
+        output.WriteLine($"    stock JWS verifiers: curl --cacert {Path.Combine(layout.Pki, "ca.crt")} https://localhost:{layout.Port(ServiceSpec.StorageJwksDevPort)}/.well-known/jwks.json");
 
-        output.WriteLine("==> operator/admin anchors every running service's audit-log head in the key log");
+        Step(output, "operator/admin anchors every running service's audit-log head in the key log");
         var anchored = await Commands.AuditCommands.AnchorAsync(layout.Pki, "operator/admin", ServiceSpec.Storage.AdminAddress(layout), new PrefixWriter(output, "    "), TextWriter.Null, cancellationToken, layout.PortOffset);
         if (anchored != ExitCodes.Ok)
         {
@@ -44,70 +54,105 @@ public static class DevDemo
         }
     }
 
-    /// <summary>
-    /// Signs a sample result as the runner would (the CLI presents the dev runner certificate; the
-    /// runner service itself arrives with the runner issue), stores it, and has client/demo fetch
-    /// it through the edge and verify it against the JWKS.
-    /// </summary>
-    private static async Task SignStoreAndVerifyAsync(DevLayout layout, TextWriter output, CancellationToken cancellationToken)
+    /// <summary>Keys, the log verifier key and client/demo's registration: all on admin listeners or storage directly, as operator/admin.</summary>
+    private static async Task PrepareAsOperatorAsync(DevLayout layout, ClientPaths paths, TextWriter output, CancellationToken cancellationToken)
     {
-        using var asRunner = new Connections(layout.Pki, "runner");
-        var jobId = "demo-" + Guid.NewGuid().ToString("N")[..12];
-        var document = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
-        {
-            ["job_id"] = jobId,
-            ["job"] = "score",
-            ["exit_status"] = 0,
-            ["output_sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("accuracy=0.93\n"u8)),
-            ["finished_at"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
-        });
-        var signer = new SignerApi.Signer.SignerClient(asRunner.To(ServiceSpec.Signer.PublicAddress(layout), "signer"));
-        var signed = await signer.SignAsync(new SignerApi.SignRequest { Payload = Google.Protobuf.ByteString.CopyFrom(document) }, cancellationToken: cancellationToken);
-        output.WriteLine($"==> runner identity: signer signed result {jobId} with kid {signed.Kid}; protected header {signed.ProtectedHeaderJson}");
+        using var asOperator = new Connections(layout.Pki, "operator/admin");
+        var admin = new KeyServiceApi.KeyServiceAdmin.KeyServiceAdminClient(asOperator.To(ServiceSpec.KeyService.AdminAddress(layout), "keyservice", TimeSpan.FromMinutes(2)));
+        var storage = new StorageApi.Storage.StorageClient(asOperator.To(ServiceSpec.Storage.PublicAddress(layout), "storage"));
 
-        var storage = new StorageApi.Storage.StorageClient(asRunner.To(ServiceSpec.Storage.PublicAddress(layout), "storage"));
-        var put = new StorageApi.PutResultRequest { JobId = jobId, OwnerIdentity = "spiffe://strongroom/client/demo", SignedResult = signed.Jws, Output = Google.Protobuf.ByteString.CopyFrom("accuracy=0.93\n"u8) };
-        // The signer publishes its key to storage's log asynchronously (a durable outbox); wait for it.
-        for (var attempt = 0; ; attempt++)
+        Step(output, "operator/admin on the keyservice admin listener: " + await OperatorSetup.EnsureKeyAsync(admin, RequestKey, KeyServiceApi.KeyKind.X25519, cancellationToken));
+        Step(output, "operator/admin on the keyservice admin listener: " + await OperatorSetup.EnsureKeyAsync(admin, StudioMlKey, KeyServiceApi.KeyKind.Rsa4096, cancellationToken));
+
+        var logKey = await OperatorSetup.FetchLogKeyAsync(asOperator, ServiceSpec.Signer.AdminAddress(layout), paths.LogVerifierKeyFile, cancellationToken);
+        Step(output, $"operator/admin read the key-log verifier key on the signer admin listener (kid {logKey.Kid}) and wrote it for clients to {paths.LogVerifierKeyFile}");
+        output.WriteLine("    " + logKey.NoteVerifierKey);
+
+        ClientIdentityKeys keys;
+        if (File.Exists(Path.Combine(paths.Keys, ClientIdentityKeys.SigningKeyFile)))
         {
-            try
-            {
-                await storage.PutResultAsync(put, cancellationToken: cancellationToken);
-                break;
-            }
-            catch (RpcException ex) when (attempt < 60 && ex.StatusCode is StatusCode.FailedPrecondition or StatusCode.NotFound or StatusCode.InvalidArgument or StatusCode.Unavailable)
-            {
-                await Task.Delay(500, cancellationToken);
-            }
+            keys = ClientIdentityKeys.Load(paths.Keys);
+            Step(output, $"{DemoClient}'s keys exist in {paths.Keys}");
+        }
+        else
+        {
+            keys = ClientIdentityKeys.Generate();
+            keys.Save(paths.Keys, DemoClient);
+            Step(output, $"{DemoClient} generated its Ed25519 signing key and X25519 sealing key in {paths.Keys} (0600)");
         }
 
-        output.WriteLine($"==> storage stored result {jobId} for client/demo (durable before the reply)");
-
-        using var asClient = new Connections(layout.Pki, "client/demo");
-        var throughEdge = new StorageApi.Storage.StorageClient(asClient.To(layout.EdgeAddress, "edge"));
-        var result = (await throughEdge.GetResultAsync(new StorageApi.GetResultRequest { JobId = jobId }, cancellationToken: cancellationToken)).Result;
-        var jwks = (await throughEdge.GetJwksAsync(new StorageApi.GetJwksRequest(), cancellationToken: cancellationToken)).JwksJson;
-        var keys = new Dictionary<string, Ed25519PublicKey>(StringComparer.Ordinal);
-        using (var set = JsonDocument.Parse(jwks))
+        using (keys)
         {
-            foreach (var k in set.RootElement.GetProperty("keys").EnumerateArray())
+            output.WriteLine($"    signing kid {keys.SigningKid}, OpenSSH fingerprint {keys.OpenSshFingerprint}; sealing kid {keys.SealingKid}");
+            using var operatorKey = layout.LoadOperatorKey();
+            var (signingKid, sealingKid, already) = await OperatorSetup.RegisterAsync(storage, operatorKey, DemoClient, keys, cancellationToken);
+            Step(output, already
+                ? $"{DemoClient} is already registered with these keys"
+                : $"operator/admin registered {DemoClient} at storage with a registration signed by the pinned operator key");
+
+            var kids = new List<string> { signingKid, sealingKid };
+            foreach (var name in new[] { RequestKey, StudioMlKey })
             {
-                using var jwk = JsonWebKey.Parse(k.GetRawText());
-                if (jwk.Kid is { } kid && jwk.Crv == "Ed25519")
-                {
-                    keys[kid] = jwk.ToEd25519PublicKey();
-                }
+                var key = (await admin.GetKeyAsync(new KeyServiceApi.GetKeyRequest { KeyName = name }, cancellationToken: cancellationToken)).Key;
+                kids.AddRange(key.Versions.Where(v => v.Version == key.PrimaryVersion).Select(v => v.Kid));
             }
-        }
 
-        var verified = Jws.VerifyCompact(result.SignedResult, kid => kid is not null && keys.TryGetValue(kid, out var key) ? key : null);
-        if (!verified.IsValid)
-        {
-            throw new RpcException(new Status(StatusCode.DataLoss, "the stored result did not verify: " + verified.Status));
-        }
+            foreach (var kid in kids)
+            {
+                await OperatorSetup.WaitPublishedAsync(storage, kid, cancellationToken);
+            }
 
-        output.WriteLine($"==> client/demo fetched result {jobId} through the edge and verified its JWS against the JWKS ({keys.Count} key(s)): {verified.Status}");
-        output.WriteLine("    " + Encoding.UTF8.GetString(verified.Payload!));
-        output.WriteLine($"    stock verifiers: curl --cacert {Path.Combine(layout.Pki, "ca.crt")} https://localhost:{layout.Port(ServiceSpec.StorageJwksDevPort)}/.well-known/jwks.json");
+            var checkpoint = await OperatorSetup.CheckpointAsync(asOperator, ServiceSpec.Storage.AdminAddress(layout), cancellationToken);
+            Step(output, $"the key log publishes both runner keys and {DemoClient}'s keys; checkpoint of size {checkpoint.TreeSize}");
+        }
     }
+
+    private static async Task RunStrongroomAsync(ClientSession session, byte[] input, TextWriter output, CancellationToken cancellationToken)
+    {
+        Step(output, $"[strongroom] {DemoClient} input for job {SentimentJob}: {Encoding.UTF8.GetString(input).Trim()}");
+        var (record, recipient) = await session.SubmitStrongroomAsync(SentimentJob, input, cancellationToken);
+        Step(output, $"[strongroom] fetched the runner's X25519 key through the edge and verified it in the pinned key log (kid {recipient.Kid}, enabled, published by keyservice)");
+        Step(output, $"[strongroom] encrypted the input with HPKE (X25519, HKDF-SHA256, ChaCha20-Poly1305) to {recipient.Kid}, signed the envelope with {session.Keys.SigningKid}");
+        Step(output, $"[strongroom] submitted through the edge: job {record.JobId}, request sha256 {Convert.ToHexStringLower(record.RequestSha256)}");
+        await FinishAsync(session, record, "[strongroom]", output, cancellationToken);
+    }
+
+    private static async Task RunStudioMlAsync(ClientSession session, byte[] requestJson, TextWriter output, CancellationToken cancellationToken)
+    {
+        Step(output, $"[studioml] {DemoClient} StudioML request ({requestJson.Length} bytes of clear JSON)");
+        var pem = (await session.Connection.KeyService.GetPublicKeyAsync(new KeyServiceApi.GetPublicKeyRequest { KeyName = StudioMlKey }, cancellationToken: cancellationToken)).PublicKey;
+        Step(output, $"[studioml] fetched the runner's StudioML PKCS#1 PEM through the edge (kid {pem.Kid}; what StudioML clients pin)");
+        var (record, kid) = await session.SubmitStudioMlAsync(requestJson, cancellationToken);
+        Step(output, $"[studioml] verified {kid} in the pinned key log; sealed the request (RSA-OAEP-256 + XSalsa20-Poly1305) and signed the payload with fingerprint {session.Keys.OpenSshFingerprint}");
+        Step(output, $"[studioml] submitted studioml_message through the edge: job {record.JobId}, request sha256 {Convert.ToHexStringLower(record.RequestSha256)}");
+        await FinishAsync(session, record, "[studioml]", output, cancellationToken);
+    }
+
+    private static async Task FinishAsync(ClientSession session, JobRecord record, string tag, TextWriter output, CancellationToken cancellationToken)
+    {
+        var final = await session.WatchAsync(record.JobId, job => Step(output, $"{tag} job {record.JobId}: {Describe(job)}"), cancellationToken);
+        if (final.Status != RunnerApi.JobStatus.Succeeded)
+        {
+            throw new RpcException(new Status(StatusCode.Aborted, $"job {record.JobId} ended {final.Status}: {final.Reason}"));
+        }
+
+        var (verified, stored) = await session.FetchAsync(record, cancellationToken);
+        Step(output, $"{tag} fetched result {record.JobId} through the edge ({stored.Output.Length} sealed bytes) and verified it: JWS by signer key {verified.SignerKid} proven in the pinned key log, runner {verified.RunnerIdentity}, request digest matches, output digest matches");
+        Step(output, $"{tag} opened the output sealed to {session.Keys.SealingKid}; exit code {verified.Document.ExitCode}:");
+        foreach (var line in Encoding.UTF8.GetString(verified.Output ?? []).TrimEnd().Split('\n'))
+        {
+            output.WriteLine("    " + line);
+        }
+    }
+
+    /// <summary>One line per status: what happened at the runner in that phase.</summary>
+    public static string Describe(RunnerApi.Job job) => job.Status switch
+    {
+        RunnerApi.JobStatus.Queued => "QUEUED (runner verified signature, key log and replay before accepting)",
+        RunnerApi.JobStatus.Running => "RUNNING (keyservice unwrapped the message key; the runner decrypts and executes in bubblewrap)",
+        RunnerApi.JobStatus.Succeeded => $"SUCCEEDED (signer signed the result, storage stored it; exit code {job.ExitCode})",
+        _ => $"{job.Status.ToString().ToUpperInvariant()}: {job.Reason}",
+    };
+
+    private static void Step(TextWriter output, string message) => output.WriteLine("==> " + message);
 }
