@@ -16,6 +16,7 @@ required_dotnet=(Strongroom.Crypto.Tests Strongroom.Hosting.Tests Strongroom.Cli
 
 echo "==> npm ci (tests/node)"
 npm ci --prefix tests/node --no-audit --no-fund --loglevel=error >/dev/null
+(cd examples/node && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 
 echo "==> PostgreSQL for the storage suite (scripts/test-postgres.sh)"
 if pg_env=$(bash scripts/test-postgres.sh); then
