@@ -41,6 +41,8 @@ public sealed class RunnerStack : IAsyncLifetime
     public RunnerStack()
     {
         Layout = new DevLayout(RepoPaths.Root, _state, FreePortBlock() - 7400);
+        Layout.Overrides["kms"] = ["--Kms:AllowZeroDestroyGrace=true"];
+        Layout.Overrides["keyservice"] = ["--KeyService:SweepInterval=00:00:01"];
         Layout.Overrides["runner"] =
         [
             "--Runner:LeaseDuration=00:00:03",
@@ -79,6 +81,9 @@ public sealed class RunnerStack : IAsyncLifetime
 
     public TestClient Bob { get; private set; } = null!;
 
+    /// <summary>Registered, then revoked by the rejection tests.</summary>
+    public TestClient Carol { get; private set; } = null!;
+
     public string RequestKid { get; private set; } = "";
 
     public X25519PublicKey RequestKey { get; private set; } = null!;
@@ -91,7 +96,7 @@ public sealed class RunnerStack : IAsyncLifetime
         var ct = TestContext.Current.CancellationToken;
         Stack.EnsurePki();
         Stack.EnsureSecrets();
-        foreach (var name in new[] { "client/alice", "client/bob" })
+        foreach (var name in new[] { "client/alice", "client/bob", "client/carol" })
         {
             Assert.Equal(0, PkiCommands.Issue(Layout.Pki, name, 7, TextWriter.Null, TextWriter.Null));
         }
@@ -117,6 +122,7 @@ public sealed class RunnerStack : IAsyncLifetime
         Demo = await RegisterAsync("demo", fixtureKey, ct);
         Alice = await RegisterAsync("alice", Ed25519KeyPair.Generate(), ct);
         Bob = await RegisterAsync("bob", Ed25519KeyPair.Generate(), ct);
+        Carol = await RegisterAsync("carol", Ed25519KeyPair.Generate(), ct);
         await WaitPublishedAsync(RequestKid, ct);
     }
 
@@ -150,13 +156,19 @@ public sealed class RunnerStack : IAsyncLifetime
             ["signing_key"] = OpenSsh.FormatAuthorizedKey(signing.PublicKey),
             ["sealing_key"] = JsonNode.Parse(sealingJwk.ToJson()),
         };
-        using var operatorKey = Layout.LoadOperatorKey();
-        using var operatorJwk = JsonWebKey.FromPublicKey(operatorKey.PublicKey);
-        var jws = Jws.SignCompact(operatorKey, operatorJwk.Thumbprint(), Encoding.UTF8.GetBytes(registration.ToJsonString()), new JsonObject { ["typ"] = "strongroom-client-registration" });
+        var jws = OperatorJws(registration, "strongroom-client-registration");
         var response = await StorageDirect("operator/admin").RegisterClientAsync(new StorageApi.RegisterClientRequest { RegistrationJws = jws }, cancellationToken: ct);
         await WaitPublishedAsync(response.SigningKid, ct);
         await WaitPublishedAsync(response.SealingKid, ct);
         return new TestClient(name, signing, response.SigningKid, sealing, response.SealingKid);
+    }
+
+    /// <summary>A JWS by the pinned dev operator key.</summary>
+    public string OperatorJws(JsonObject payload, string typ)
+    {
+        using var operatorKey = Layout.LoadOperatorKey();
+        using var operatorJwk = JsonWebKey.FromPublicKey(operatorKey.PublicKey);
+        return Jws.SignCompact(operatorKey, operatorJwk.Thumbprint(), Encoding.UTF8.GetBytes(payload.ToJsonString()), new JsonObject { ["typ"] = typ });
     }
 
     public async Task WaitPublishedAsync(string kid, CancellationToken ct)
