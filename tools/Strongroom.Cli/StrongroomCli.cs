@@ -13,6 +13,13 @@ public static class StrongroomCli
         root.Subcommands.Add(DevCommands.Build());
         root.Subcommands.Add(KeyCommands.Build());
         root.Subcommands.Add(AuditCommands.Build());
+        root.Subcommands.Add(ClientCommands.Build());
+        foreach (var command in JobCommands.Build())
+        {
+            root.Subcommands.Add(command);
+        }
+
+        root.Subcommands.Add(DoctorCommand.Build());
         return root;
     }
 }

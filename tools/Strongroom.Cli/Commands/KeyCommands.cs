@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Text.Json;
 using Grpc.Core;
+using Strongroom.Cli.Experimenter;
 using Strongroom.Cli.Operator;
+using Strongroom.Client;
 using Google.Protobuf;
 using Strongroom.KeyService.V1;
 
@@ -84,7 +86,66 @@ public static class KeyCommands
                 await StudioMlImport.RunAsync(c, r.GetValue(name)!, await File.ReadAllTextAsync(r.GetValue(pem)!, ct), (await File.ReadAllTextAsync(r.GetValue(passphraseFile)!, ct)).TrimEnd('\r', '\n').ToCharArray(), ct),
                 name, pem, passphraseFile),
         };
+        key.Subcommands.Add(BuildPem());
         return key;
+    }
+
+    /// <summary>
+    /// <c>key pem</c>: what a StudioML client pins, read through the edge as a client and checked
+    /// against the pinned key log (so neither keyservice nor the edge can hand out a key of its own).
+    /// </summary>
+    private static Command BuildPem()
+    {
+        var common = new ClientOptions();
+        var keyName = new Option<string>("--name") { Description = "keyservice key name", DefaultValueFactory = _ => RecipientKeys.DefaultStudioMlKeyName };
+        var pem = new Command("pem", "Print the runner's StudioML public key as the PKCS#1 PEM StudioML clients pin (through the edge, checked against the key log).") { keyName };
+        common.AddTo(pem, keys: false);
+        pem.SetAction((r, ct) => ClientOptions.RunAsync(Console.Error, () =>
+            PemAsync(common.Paths(r), r.GetValue(common.Edge)!, r.GetValue(keyName)!, r.GetValue(common.Json), Console.Out, Console.Error, ct)));
+        return pem;
+    }
+
+    public static async Task<int> PemAsync(ClientPaths paths, string edge, string keyName, bool json, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(paths.LogVerifierKeyFile))
+        {
+            throw new ClientProblemException($"no key-log verifier key at {paths.LogVerifierKeyFile}: ask an operator for it (dev: 'strongroom dev up' writes it)", ExitCodes.NotReady);
+        }
+
+        using var connection = new StrongroomConnection(paths.Pki, paths.Identity, edge);
+        // No pin file: printing a PEM needs no client keys, only a fresh proof against the log key.
+        using var log = ClientSession.OpenLog(connection.KeyLog, paths.LogVerifierKeyFile, pinFile: null);
+        using var verified = await RecipientKeys.FetchStudioMlKeyAsync(connection.PublicKeys, log, keyName, cancellationToken: cancellationToken);
+        var answered = (await connection.KeyService.GetPublicKeyAsync(new GetPublicKeyRequest { KeyName = keyName }, cancellationToken: cancellationToken)).PublicKey;
+        // The PEM printed is the one checked: its own thumbprint must be the kid the key log proved.
+        using (var rsa = System.Security.Cryptography.RSA.Create())
+        {
+            rsa.ImportFromPem(answered.Pkcs1Pem);
+            using var jwk = Strongroom.Crypto.JsonWebKey.FromPublicKey(rsa);
+            if (jwk.Thumbprint() != verified.Kid)
+            {
+                throw new ClientProblemException($"keyservice's PEM for '{keyName}' is not the key the key log proves ({verified.Kid}); if the key was just rotated run again, otherwise tell the operators", ExitCodes.Unverified);
+            }
+        }
+
+        error.WriteLine($"warning: this is version {answered.Version} of '{keyName}' (kid {answered.Kid}); rotating the key changes the PEM, and StudioML clients pinning the old one must be given the new one");
+        if (json)
+        {
+            ClientOptions.PrintJson(output, new System.Text.Json.Nodes.JsonObject
+            {
+                ["key_name"] = keyName,
+                ["version"] = answered.Version,
+                ["kid"] = answered.Kid,
+                ["pkcs1_pem"] = answered.Pkcs1Pem,
+                ["spki_pem"] = answered.SpkiPem,
+            });
+        }
+        else
+        {
+            output.Write(answered.Pkcs1Pem.EndsWith('\n') ? answered.Pkcs1Pem : answered.Pkcs1Pem + "\n");
+        }
+
+        return ExitCodes.Ok;
     }
 
     private static void Print(IMessage message, bool json)

@@ -56,11 +56,15 @@ public static class OperatorSetup
     /// Registers the client's keys with a registration signed by the operator key storage pins.
     /// Idempotent: when storage already has these keys for this identity, that is success.
     /// </summary>
+    public static Task<(string SigningKid, string SealingKid, bool AlreadyRegistered)> RegisterAsync(
+        StorageApi.Storage.StorageClient storageDirect, Ed25519KeyPair operatorKey, string identity, ClientIdentityKeys keys, CancellationToken cancellationToken) =>
+        RegisterAsync(storageDirect, operatorKey, identity, ClientPublicKeys.Of(keys), cancellationToken);
+
     public static async Task<(string SigningKid, string SealingKid, bool AlreadyRegistered)> RegisterAsync(
-        StorageApi.Storage.StorageClient storageDirect, Ed25519KeyPair operatorKey, string identity, ClientIdentityKeys keys, CancellationToken cancellationToken)
+        StorageApi.Storage.StorageClient storageDirect, Ed25519KeyPair operatorKey, string identity, ClientPublicKeys keys, CancellationToken cancellationToken)
     {
         var full = identity.StartsWith(WorkloadIdentity.Prefix, StringComparison.Ordinal) ? identity : WorkloadIdentity.Prefix + identity;
-        var jws = RegistrationJws.Sign(operatorKey, keys.RegistrationPayload(full));
+        var jws = RegistrationJws.Sign(operatorKey, Registration.Payload(full, keys.AuthorizedKeyLine, keys.SealingJwk));
         try
         {
             var response = await storageDirect.RegisterClientAsync(new StorageApi.RegisterClientRequest { RegistrationJws = jws }, cancellationToken: cancellationToken);
@@ -111,4 +115,26 @@ public static class OperatorSetup
     public static async Task<StorageApi.Checkpoint> CheckpointAsync(Connections asOperator, string storageAdminAddress, CancellationToken cancellationToken) =>
         (await new StorageApi.StorageAdmin.StorageAdminClient(asOperator.To(storageAdminAddress, "storage"))
             .RequestCheckpointAsync(new StorageApi.RequestCheckpointRequest(), cancellationToken: cancellationToken)).Checkpoint;
+}
+
+/// <summary>The public halves of a client's keys: all an operator needs to register it.</summary>
+public sealed record ClientPublicKeys(string AuthorizedKeyLine, string SealingJwk, string SigningKid, string SealingKid)
+{
+    public static ClientPublicKeys Of(ClientIdentityKeys keys) => new(keys.AuthorizedKeyLine(), keys.SealingPublicJwk(), keys.SigningKid, keys.SealingKid);
+
+    /// <summary>From <c>signing.pub</c> and <c>sealing.jwk.json</c> of a key folder; the kids are recomputed here.</summary>
+    public static ClientPublicKeys Load(string directory)
+    {
+        var line = File.ReadAllText(Path.Combine(directory, ClientIdentityKeys.SigningPublicFile)).Trim();
+        var sealing = File.ReadAllText(Path.Combine(directory, ClientIdentityKeys.SealingJwkFile)).Trim();
+        var (signingKey, _) = OpenSsh.ParseAuthorizedKey(line);
+        using var signingJwk = JsonWebKey.FromPublicKey(signingKey);
+        using var sealingJwk = JsonWebKey.Parse(sealing);
+        if (sealingJwk.KeyType != JwkKeyType.X25519 || sealingJwk.HasPrivateKey)
+        {
+            throw new InvalidDataException($"{ClientIdentityKeys.SealingJwkFile} in {directory} must be a public X25519 JWK");
+        }
+
+        return new ClientPublicKeys(line, sealing, signingJwk.Thumbprint(), sealingJwk.Thumbprint());
+    }
 }

@@ -1,0 +1,76 @@
+using Strongroom.Cli.Dev;
+using Strongroom.Cli.Experimenter;
+using Strongroom.Testing;
+
+namespace Strongroom.Cli.Tests.Support;
+
+/// <summary>
+/// One whole stack as real processes on shifted ports, prepared exactly as `dev up` prepares it
+/// (the operator's keys, the log verifier key, client/demo registered and its demo jobs run), for
+/// the experimenter commands to be run against.
+/// </summary>
+public sealed class CliStack : IAsyncLifetime
+{
+    private readonly string _state = Path.Combine(Path.GetTempPath(), "strongroom-cli-stack-" + Guid.NewGuid().ToString("N"));
+    private readonly StringWriter _log = new();
+
+    public CliStack()
+    {
+        Layout = new DevLayout(RepoPaths.Root, _state, PortBlock.FreeOffset());
+        Stack = new DevStack(Layout, _log);
+    }
+
+    public DevLayout Layout { get; }
+
+    public DevStack Stack { get; }
+
+    public string Log => _log.ToString();
+
+    public bool Ready { get; private set; }
+
+    public string StorageAddress => ServiceSpec.Storage.PublicAddress(Layout);
+
+    public ClientPaths Paths(string identity) => new(Layout.StateRoot, identity);
+
+    public string Sample(string name) => Path.Combine(RepoPaths.Root, "examples", "jobs", "samples", name);
+
+    public async ValueTask InitializeAsync()
+    {
+        if (!File.Exists("/usr/bin/bwrap"))
+        {
+            // Each test says why it is skipped (Requirements); nothing to start.
+            return;
+        }
+
+        var ct = TestContext.Current.CancellationToken;
+        Stack.EnsurePki();
+        Stack.EnsureSecrets();
+        foreach (var spec in ServiceSpec.All)
+        {
+            Stack.Start(spec);
+            Assert.True(await Stack.WaitHealthyAsync(spec, TimeSpan.FromSeconds(90), ct), Log);
+        }
+
+        await DevDemo.RunAsync(Layout, _log, ct);
+        Ready = true;
+    }
+
+    public void RequireReady()
+    {
+        Requirements.Require(File.Exists("/usr/bin/bwrap"), "bubblewrap is not installed (apt-get install bubblewrap)");
+        Assert.True(Ready, Log);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Stack.DisposeAsync();
+        try
+        {
+            Directory.Delete(_state, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A job's leftover directory; the temp folder is cleaned by the OS.
+        }
+    }
+}
