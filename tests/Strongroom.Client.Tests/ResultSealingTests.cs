@@ -1,4 +1,5 @@
 using Strongroom.Crypto;
+using Strongroom.Requests;
 
 namespace Strongroom.Client.Tests;
 

@@ -5,6 +5,7 @@ using Google.Protobuf;
 using Strongroom.Client.Tests.Support;
 using Strongroom.Crypto;
 using Strongroom.KeyLog;
+using Strongroom.Requests;
 using static Strongroom.Client.Tests.Support.SignedResults;
 
 namespace Strongroom.Client.Tests;

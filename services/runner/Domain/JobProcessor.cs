@@ -142,7 +142,7 @@ public sealed partial class JobProcessor(
             return null;
         }
 
-        var sealedOutput = Hpke.Seal(sealingKey.PublicKey, Hpke.ResultInfo, Encoding.UTF8.GetBytes(job.JobId), result.Output);
+        var sealedOutput = ResultSealing.Seal(sealingKey.PublicKey, job.JobId, result.Output);
         CryptographicOperations.ZeroMemory(result.Output);
         var finished = time.GetUtcNow().ToUnixTimeSeconds();
         var document = new ResultDocument

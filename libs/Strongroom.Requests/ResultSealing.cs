@@ -1,7 +1,7 @@
 using System.Text;
 using Strongroom.Crypto;
 
-namespace Strongroom.Client;
+namespace Strongroom.Requests;
 
 /// <summary>
 /// A job's output sealed to the requester's X25519 key (DESIGN §3.4): HPKE base mode,
