@@ -30,6 +30,13 @@ public static class DevCommands
     public static async Task<int> UpAsync(string? state, bool once, TextWriter output, CancellationToken cancellationToken, int portOffset = 0)
     {
         var layout = Layout(state, portOffset);
+        // The runner sandboxes every job in bubblewrap; without it the main job cannot run.
+        if (!File.Exists("/usr/bin/bwrap"))
+        {
+            output.WriteLine("==> bubblewrap is missing (/usr/bin/bwrap): the runner needs it to sandbox jobs; install it (Debian/Ubuntu: sudo apt-get install bubblewrap) and run again");
+            return ExitCodes.NotReady;
+        }
+
         await using var stack = new DevStack(layout, output);
         if (!await stack.BuildAsync(cancellationToken))
         {

@@ -200,10 +200,10 @@ public static class DoctorCommand
                 return new("clock", false, $"storage at {url} sent no Date header; cannot measure clock skew");
             }
 
-            // Date has whole seconds; compare with the middle of the round trip.
+            // Date is truncated to whole seconds (on average half a second early); compare its middle with the middle of the round trip.
             var local = before + ((after - before) / 2);
-            var skew = (long)Math.Round((local - serverDate).TotalSeconds);
-            var text = $"clock skew of {skew} s against storage ({(skew >= 0 ? "this machine is ahead" : "this machine is behind")})";
+            var skew = (long)Math.Round((local - serverDate.AddMilliseconds(500)).TotalSeconds);
+            var text = $"clock skew of {skew} s against storage ({(skew == 0 ? "in sync" : skew > 0 ? "this machine is ahead" : "this machine is behind")})";
             return Math.Abs(skew) > MaxSkewSeconds
                 ? new("clock", false, $"{text}: requests are refused beyond ±{MaxSkewSeconds} s; sync this machine's clock (NTP)")
                 : new("clock", true, text);

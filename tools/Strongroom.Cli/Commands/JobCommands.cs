@@ -94,7 +94,7 @@ public static class JobCommands
             {
                 ClientOptions.PrintJson(output, new JsonObject
                 {
-                    ["time"] = now.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+                    ["time"] = now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture),
                     ["job_id"] = job.JobId,
                     ["status"] = job.Status.ToString().ToUpperInvariant(),
                     ["reason"] = job.Reason,

@@ -183,7 +183,7 @@ public sealed class ClientSession : IDisposable
     {
         var recipient = await RecipientKeys.FetchRecipientKeyAsync(Connection.PublicKeys, Log, cancellationToken: cancellationToken);
         var built = RequestBuilder.BuildStrongroom(Keys.Signing, Keys.SigningKid, recipient.PublicKey, recipient.Kid, Owner, jobName, Keys.SealingKid, input, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(10));
-        var response = await Connection.Runner.SubmitAsync(new RunnerApi.SubmitRequest { Envelope = built.Envelope }, cancellationToken: cancellationToken);
+        var response = await SubmitAsync(new RunnerApi.SubmitRequest { Envelope = built.Envelope }, cancellationToken);
         var record = new JobRecord(response.JobId, jobName, "strongroom", built.RequestSha256, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         record.Save(Paths);
         return (record, recipient);
@@ -194,10 +194,23 @@ public sealed class ClientSession : IDisposable
     {
         using var recipient = await RecipientKeys.FetchStudioMlKeyAsync(Connection.PublicKeys, Log, cancellationToken: cancellationToken);
         var message = RequestBuilder.BuildStudioMl(recipient.PublicKey, Keys.Signing, requestJson);
-        var response = await Connection.Runner.SubmitAsync(new RunnerApi.SubmitRequest { StudiomlMessage = ByteString.CopyFrom(message) }, cancellationToken: cancellationToken);
+        var response = await SubmitAsync(new RunnerApi.SubmitRequest { StudiomlMessage = ByteString.CopyFrom(message) }, cancellationToken);
         var record = new JobRecord(response.JobId, "studioml", "studioml", RequestDigest.OfStudioMl(message), DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         record.Save(Paths);
         return (record, recipient.Kid);
+    }
+
+    private async Task<RunnerApi.SubmitResponse> SubmitAsync(RunnerApi.SubmitRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await Connection.Runner.SubmitAsync(request, cancellationToken: cancellationToken);
+        }
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.NotFound && ex.Status.Detail.Contains("signing key", StringComparison.Ordinal))
+        {
+            // The commonest first-run mistake: keys generated but never registered by an operator.
+            throw new ClientProblemException($"the runner does not know this client's signing key {Keys.SigningKid} ({ex.Status.Detail}): an operator must register it with 'strongroom client register --identity {Paths.Identity} --keys {Paths.Keys}'", ExitCodes.NotReady, ex);
+        }
     }
 
     /// <summary>Follows a job until it ends, calling <paramref name="onChange"/> on each status change; returns the last state.</summary>
