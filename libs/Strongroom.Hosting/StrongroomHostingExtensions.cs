@@ -87,6 +87,11 @@ public static class StrongroomHostingExtensions
             {
                 serverTls.Listen(kestrel, options.Listeners.Admin, StrongroomInterceptor.AdminListener);
             }
+
+            if (!string.IsNullOrWhiteSpace(options.Listeners.Health))
+            {
+                kestrel.Listen(ServerTls.ParseEndpoint(options.Listeners.Health), listen => listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1);
+            }
         });
         return builder;
     }
@@ -98,6 +103,17 @@ public static class StrongroomHostingExtensions
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         app.MapGrpcService<AuditLogService>();
+        var health = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<StrongroomHostingOptions>>().Value.Listeners.Health;
+        if (!string.IsNullOrWhiteSpace(health))
+        {
+            // Only on the health port: the mTLS listeners never answer it, and it answers nothing else.
+            app.MapGet("/healthz", async (Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService checks, CancellationToken ct) =>
+                    (await checks.CheckHealthAsync(ct)).Status == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy
+                        ? Results.Text("ok\n")
+                        : Results.StatusCode(503))
+                .RequireHost($"*:{ServerTls.ParseEndpoint(health).Port}");
+        }
+
         return app;
     }
 

@@ -54,6 +54,13 @@ public sealed class ListenerOptions
 
     /// <summary>mTLS listener for admin methods; the edge never routes here. Empty: no admin listener.</summary>
     public string? Admin { get; set; }
+
+    /// <summary>
+    /// Optional plain HTTP/1.1 listener for orchestrator probes (Kubernetes liveness/readiness):
+    /// it serves only <c>GET /healthz</c>, with no TLS and no gRPC (gRPC needs HTTP/2), so a probe
+    /// needs no certificate and the listener exposes nothing else.
+    /// </summary>
+    public string? Health { get; set; }
 }
 
 public sealed class AuditOptions
