@@ -38,6 +38,16 @@ public sealed record StudioMlPayloadParts(byte[] WrappedKey, byte[] Box);
 /// </summary>
 public static class StudioMlPayload
 {
+    /// <summary>A client-facing description of a shape error (it names no secret and no input bytes).</summary>
+    public static string Describe(StudioMlPayloadError error) => error switch
+    {
+        StudioMlPayloadError.CommaCount => "must be two base64 fields separated by exactly one comma",
+        StudioMlPayloadError.NotBase64 => "a field is not canonical standard base64 with padding",
+        StudioMlPayloadError.WrappedKeyLength => "the wrapped key must decode to 512 bytes (one RSA-4096 block)",
+        StudioMlPayloadError.BoxTooShort => "the box is shorter than a 24-byte nonce plus a 16-byte tag",
+        _ => "malformed",
+    };
+
     public const int KeySize = 32;
     public const int WrappedKeySize = RsaOaepSha256.CiphertextSize;
     public const int NonceSize = Sodium.SecretBoxNonceBytes;

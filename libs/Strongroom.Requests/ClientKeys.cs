@@ -108,7 +108,7 @@ public sealed class StorageClientKeyDirectory(StorageApi.Storage.StorageClient s
     }
 
     /// <summary>Publication, state (changes and revocations in log order) and the registration naming the key as its signing key.</summary>
-    private static (KeyPublished? Published, KeyState State, ClientRegistered? Registration) Replay(string kid, IEnumerable<byte[]> entries)
+    public static (KeyPublished? Published, KeyState State, ClientRegistered? Registration) Replay(string kid, IEnumerable<byte[]> entries)
     {
         ArgumentNullException.ThrowIfNull(entries);
         KeyPublished? published = null;

@@ -34,7 +34,7 @@ public sealed class MessageKeys(KeyCustodian custodian, KeyServiceOptions option
         var error = StudioMlPayload.TryParse(payload, out var parts);
         if (error != StudioMlPayloadError.None)
         {
-            throw StrongroomException.InvalidArgument("payload", Describe(error));
+            throw StrongroomException.InvalidArgument("payload", StudioMlPayload.Describe(error));
         }
 
         var owner = await verifier.VerifyStudioMlAsync(payload, fingerprint, signature, clientIdentity, cancellationToken);
@@ -187,14 +187,6 @@ public sealed class MessageKeys(KeyCustodian custodian, KeyServiceOptions option
             : throw StrongroomException.NotFound($"recipient key '{kid}'");
     }
 
-    private static string Describe(StudioMlPayloadError error) => error switch
-    {
-        StudioMlPayloadError.CommaCount => "must be two base64 fields separated by exactly one comma",
-        StudioMlPayloadError.NotBase64 => "a field is not canonical standard base64 with padding",
-        StudioMlPayloadError.WrappedKeyLength => "the wrapped key must decode to 512 bytes (one RSA-4096 block)",
-        StudioMlPayloadError.BoxTooShort => "the box is shorter than a 24-byte nonce plus a 16-byte tag",
-        _ => "malformed",
-    };
 
     /// <summary>destination = condition ? source : destination, without a data-dependent branch.</summary>
     private static void ConditionalCopy(bool condition, ReadOnlySpan<byte> source, Span<byte> destination)

@@ -35,7 +35,7 @@ public sealed class RequestIntake(
         var shape = StudioMlPayload.TryParse(payload, out _);
         if (shape != StudioMlPayloadError.None)
         {
-            throw StrongroomException.InvalidArgument("studioml_message.message.payload", Describe(shape));
+            throw StrongroomException.InvalidArgument("studioml_message.message.payload", StudioMlPayload.Describe(shape));
         }
 
         var owner = await verifier.VerifyStudioMlAsync(payload, fingerprint, signature, clientIdentity, cancellationToken);
@@ -179,14 +179,6 @@ public sealed class RequestIntake(
             ? value.GetString()!
             : throw StrongroomException.InvalidArgument($"studioml_message.message.{name}", "missing or not a string");
 
-    private static string Describe(StudioMlPayloadError error) => error switch
-    {
-        StudioMlPayloadError.CommaCount => "must be two base64 fields separated by exactly one comma",
-        StudioMlPayloadError.NotBase64 => "a field is not canonical standard base64 with padding",
-        StudioMlPayloadError.WrappedKeyLength => "the wrapped key must decode to 512 bytes (one RSA-4096 block)",
-        StudioMlPayloadError.BoxTooShort => "the box is shorter than a 24-byte nonce plus a 16-byte tag",
-        _ => "malformed",
-    };
 
     private static string Printable(string value) =>
         value.Length <= 64 && value.All(c => c is >= ' ' and <= '~') ? value : "(unprintable)";

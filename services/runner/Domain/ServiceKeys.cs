@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Strongroom.Core;
 using Strongroom.KeyLog;
+using Strongroom.Requests;
 using StorageApi = Strongroom.Storage.V1;
 
 namespace Strongroom.Runner.Domain;
@@ -40,31 +41,7 @@ public sealed class StorageServiceKeyDirectory(StorageApi.Storage.StorageClient 
             throw StrongroomException.Unavailable($"the key log cannot be consulted: {ex.Status.StatusCode}");
         }
 
-        KeyPublished? published = null;
-        var state = KeyState.Enabled;
-        foreach (var e in response.Entries)
-        {
-            KeyLogEntry entry;
-            try
-            {
-                entry = KeyLogEntry.Parse(e.EntryJson.ToByteArray());
-            }
-            catch (KeyLogFormatException)
-            {
-                throw StrongroomException.FailedPrecondition("the key log answered an entry that does not parse");
-            }
-
-            switch (entry)
-            {
-                case KeyPublished p when p.Kid == kid:
-                    published = p;
-                    break;
-                case KeyStateChanged c when c.Kid == kid && state != KeyState.Revoked:
-                    state = c.State;
-                    break;
-            }
-        }
-
+        var (published, state, _) = StorageClientKeyDirectory.Replay(kid, response.Entries.Select(e => e.EntryJson.ToByteArray()));
         if (published is null || published.Kind != KeyKind.RequestDecryption || published.Owner != Strongroom.Pki.WorkloadIdentity.KeyService.ToString())
         {
             throw StrongroomException.InvalidArgument("envelope.header.recipient_kid", "not a request-decryption key of this deployment's keyservice");
