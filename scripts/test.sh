@@ -36,6 +36,7 @@ dotnet_exit=$?
 echo "==> node --test (tests/node)"
 (cd tests/node && node --test --test-reporter=tap) >"$results/node.tap" 2>&1
 node_exit=$?
+bash deploy/gcp/test.sh >>"$results/node.tap" 2>&1 || node_exit=1  # deploy/gcp Pulumi-mock suite: its TAP summary is summed with tests/node's below
 set -e
 grep -E '^# (tests|pass|fail|skipped|todo)' "$results/node.tap" || true
 if [ -n "${STRONGROOM_TEST_POSTGRES:-}" ] && [ "${STRONGROOM_KEEP_POSTGRES:-}" != "1" ]; then
@@ -66,8 +67,7 @@ for path in sorted(glob.glob(os.path.join(results, "trx", "*.trx"))):
         print(f"      {m.group(2).lower()}: {m.group(1)}")
 tap = open(os.path.join(results, "node.tap"), encoding="utf-8").read()
 def tap_count(name):
-    m = re.search(rf"^# {name} (\d+)", tap, re.M)
-    return int(m.group(1)) if m else 0
+    return sum(int(n) for n in re.findall(rf"^# {name} (\d+)", tap, re.M))
 np, nf, ns = tap_count("pass"), tap_count("fail"), tap_count("skipped") + tap_count("todo")
 print(f"  {'node (tests/node)':<34} {np:5d} passed {nf:4d} failed {ns:4d} skipped")
 passed, failed, skipped = passed + np, failed + nf, skipped + ns
