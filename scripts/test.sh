@@ -28,6 +28,7 @@ fi
 
 echo "==> dotnet build Services.sln (warnings are errors)"
 dotnet build Services.sln -c Debug --nologo -v q -clp:ErrorsOnly
+bash scripts/check-containers.sh  # compose file through docker-compose config, Dockerfile COPY sources and publishes; fails the run
 
 echo "==> dotnet test"
 set +e

@@ -1,0 +1,275 @@
+using System.Text.RegularExpressions;
+using System.Xml.Linq;
+using Strongroom.Testing;
+
+namespace Strongroom.Deployment.Tests;
+
+/// <summary>One Dockerfile instruction (continuation lines joined).</summary>
+public sealed record DockerInstruction(int Index, string Keyword, string Arguments);
+
+/// <summary>A Dockerfile as instructions, enough to check how it builds without Docker.</summary>
+public sealed class DockerfileText
+{
+    public required string Path { get; init; }
+
+    public required IReadOnlyList<DockerInstruction> Instructions { get; init; }
+
+    public static DockerfileText Load(string repoRelativePath) =>
+        Parse(repoRelativePath, File.ReadAllText(System.IO.Path.Combine(RepoPaths.Root, repoRelativePath)));
+
+    public static DockerfileText Parse(string path, string text)
+    {
+        var instructions = new List<DockerInstruction>();
+        var current = "";
+        foreach (var raw in text.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n'))
+        {
+            var line = raw.Trim();
+            if (current.Length == 0 && (line.Length == 0 || line.StartsWith('#')))
+            {
+                continue;
+            }
+
+            if (line.StartsWith('#'))
+            {
+                continue;
+            }
+
+            current += (current.Length > 0 ? " " : "") + line.TrimEnd('\\').Trim();
+            if (!line.EndsWith('\\'))
+            {
+                Add(current);
+                current = "";
+            }
+        }
+
+        if (current.Length > 0)
+        {
+            Add(current);
+        }
+
+        return new DockerfileText { Path = path, Instructions = instructions };
+
+        void Add(string instruction)
+        {
+            var space = instruction.IndexOf(' ', StringComparison.Ordinal);
+            var keyword = (space < 0 ? instruction : instruction[..space]).ToUpperInvariant();
+            instructions.Add(new DockerInstruction(instructions.Count, keyword, space < 0 ? "" : instruction[(space + 1)..].Trim()));
+        }
+    }
+
+    public IEnumerable<DockerInstruction> All(string keyword) => Instructions.Where(i => i.Keyword == keyword);
+
+    public string? FinalUser => FinalStage.LastOrDefault(i => i.Keyword == "USER")?.Arguments;
+
+    /// <summary>The instructions of the last stage (what the image is).</summary>
+    public IEnumerable<DockerInstruction> FinalStage => Instructions.Skip(Math.Max(0, Instructions.ToList().FindLastIndex(i => i.Keyword == "FROM")));
+
+    public DockerInstruction? Run(string prefix) => All("RUN").FirstOrDefault(i => i.Arguments.StartsWith(prefix, StringComparison.Ordinal));
+
+    /// <summary>COPY sources from the build context (not --from another stage).</summary>
+    public IEnumerable<(DockerInstruction Copy, string Source)> CopySources() =>
+        from copy in All("COPY")
+        let words = copy.Arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries)
+        where !words.Any(w => w.StartsWith("--from", StringComparison.Ordinal))
+        from source in words.Where(w => !w.StartsWith("--", StringComparison.Ordinal)).SkipLast(1)
+        select (copy, source);
+}
+
+/// <summary>What every Strongroom Dockerfile must do; each rule returns its violations.</summary>
+public static partial class DockerfileRules
+{
+    public const string SdkImage = "mcr.microsoft.com/dotnet/sdk:10.0";
+
+    /// <summary>Files restore reads besides project files; copied before the restore.</summary>
+    private static readonly string[] RestoreInputs = ["global.json", "Directory.Build.props", "Directory.Packages.props", ".editorconfig", "protos/"];
+
+    /// <summary>Multi-stage: built in the SDK image, run in a runtime image without the SDK.</summary>
+    public static IReadOnlyList<string> MultiStage(DockerfileText d, string runtimeImage)
+    {
+        var froms = d.All("FROM").Select(f => f.Arguments.Split(' ')[0]).ToList();
+        var problems = new List<string>();
+        if (froms.Count < 2)
+        {
+            problems.Add($"{d.Path}: {froms.Count} FROM; a build stage and a runtime stage needed");
+        }
+
+        if (froms.Count == 0 || froms[0] != SdkImage)
+        {
+            problems.Add($"{d.Path}: the build stage is not {SdkImage}");
+        }
+
+        if (froms.Count == 0 || froms[^1] != runtimeImage)
+        {
+            problems.Add($"{d.Path}: the final stage is {froms.LastOrDefault()}, not {runtimeImage}");
+        }
+
+        return problems;
+    }
+
+    /// <summary>
+    /// The restore layer: before <c>dotnet restore</c> only restore inputs and exactly the project
+    /// files of the published project's reference closure (paths kept) are copied; then the
+    /// sources; then <c>dotnet publish -c Release --no-restore -o /app</c>.
+    /// </summary>
+    public static IReadOnlyList<string> RestoreLayer(DockerfileText d, string project)
+    {
+        var problems = new List<string>();
+        var restore = d.Run("dotnet restore ");
+        var publish = d.Run("dotnet publish ");
+        if (restore is null || publish is null)
+        {
+            return [$"{d.Path}: needs RUN dotnet restore and RUN dotnet publish"];
+        }
+
+        if (restore.Arguments != "dotnet restore " + project)
+        {
+            problems.Add($"{d.Path}: restores '{restore.Arguments}', not {project}");
+        }
+
+        if (publish.Arguments != $"dotnet publish {project} -c Release --no-restore -o /app")
+        {
+            problems.Add($"{d.Path}: publish line '{publish.Arguments}' is not 'dotnet publish {project} -c Release --no-restore -o /app'");
+        }
+
+        var beforeRestore = d.CopySources().Where(c => c.Copy.Index < restore.Index).ToList();
+        foreach (var (copy, source) in beforeRestore.Where(c => !c.Source.EndsWith(".csproj", StringComparison.Ordinal) && !RestoreInputs.Contains(c.Source, StringComparer.Ordinal)))
+        {
+            problems.Add($"{d.Path}: '{source}' is copied before the restore (only project files and restore inputs may be: a source edit would re-run restore)");
+        }
+
+        foreach (var (copy, source) in beforeRestore.Where(c => c.Source.EndsWith(".csproj", StringComparison.Ordinal)))
+        {
+            var target = copy.Arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1];
+            if (target != source[..(source.LastIndexOf('/') + 1)])
+            {
+                problems.Add($"{d.Path}: {source} is copied to {target}, not its own folder (ProjectReference paths would break)");
+            }
+        }
+
+        var copiedProjects = beforeRestore.Select(c => c.Source).Where(s => s.EndsWith(".csproj", StringComparison.Ordinal)).ToHashSet(StringComparer.Ordinal);
+        var closure = ProjectClosure(project);
+        foreach (var missing in closure.Except(copiedProjects).Order(StringComparer.Ordinal))
+        {
+            problems.Add($"{d.Path}: {missing} is referenced but not copied before the restore");
+        }
+
+        foreach (var extra in copiedProjects.Except(closure).Order(StringComparer.Ordinal))
+        {
+            problems.Add($"{d.Path}: {extra} is copied for the restore but not referenced");
+        }
+
+        foreach (var input in RestoreInputs.Where(i => !beforeRestore.Any(c => c.Source == i)))
+        {
+            problems.Add($"{d.Path}: {input} is not copied before the restore");
+        }
+
+        var sourcesCopied = d.CopySources().Where(c => c.Copy.Index > restore.Index && c.Copy.Index < publish.Index).Select(c => c.Source).ToList();
+        foreach (var folder in closure.Select(p => p[..(p.LastIndexOf('/') + 1)]))
+        {
+            if (!sourcesCopied.Any(s => folder.StartsWith(s.EndsWith('/') ? s : s + "/", StringComparison.Ordinal)))
+            {
+                problems.Add($"{d.Path}: the sources of {folder} are not copied between restore and publish");
+            }
+        }
+
+        return problems;
+    }
+
+    /// <summary>The image runs as a non-root user.</summary>
+    public static IReadOnlyList<string> NonRoot(DockerfileText d) =>
+        ComposeRules.IsNonRootUser(d.FinalUser) ? [] : [$"{d.Path}: final USER is '{d.FinalUser}', not a non-root user"];
+
+    /// <summary>A HEALTHCHECK probing the service's loopback /healthz listener, which the image enables.</summary>
+    public static IReadOnlyList<string> HealthCheck(DockerfileText d)
+    {
+        var health = d.FinalStage.LastOrDefault(i => i.Keyword == "HEALTHCHECK");
+        if (health is null || health.Arguments == "NONE")
+        {
+            return [$"{d.Path}: no HEALTHCHECK"];
+        }
+
+        var url = HealthUrl().Match(health.Arguments);
+        if (!url.Success)
+        {
+            return [$"{d.Path}: HEALTHCHECK '{health.Arguments}' does not probe http://127.0.0.1:PORT/healthz"];
+        }
+
+        var listener = "Strongroom__Listeners__Health=127.0.0.1:" + url.Groups[1].Value;
+        return d.FinalStage.Any(i => i.Keyword == "ENV" && i.Arguments.Split(' ').Contains(listener, StringComparer.Ordinal))
+            ? []
+            : [$"{d.Path}: the HEALTHCHECK probes port {url.Groups[1].Value} but the image does not set {listener}"];
+    }
+
+    /// <summary>Every COPY source exists in the repository and is not excluded from the build context by .dockerignore.</summary>
+    public static IReadOnlyList<string> CopySourcesExist(DockerfileText d, string repoRoot, IReadOnlyList<string> dockerIgnore)
+    {
+        var problems = new List<string>();
+        foreach (var (_, source) in d.CopySources())
+        {
+            var full = Path.Combine(repoRoot, source);
+            if (!File.Exists(full) && !Directory.Exists(full))
+            {
+                problems.Add($"{d.Path}: COPY source {source} does not exist");
+            }
+            else if (Ignored(source, dockerIgnore) is { } pattern)
+            {
+                problems.Add($"{d.Path}: COPY source {source} is excluded by .dockerignore ({pattern})");
+            }
+        }
+
+        return problems;
+    }
+
+    /// <summary>The .dockerignore pattern that excludes <paramref name="path"/> or a folder above it, if any.</summary>
+    public static string? Ignored(string path, IReadOnlyList<string> patterns)
+    {
+        var parts = path.TrimEnd('/').Split('/');
+        foreach (var pattern in patterns.Select(p => p.TrimEnd('/')))
+        {
+            var regex = new Regex("^" + Regex.Escape(pattern).Replace(@"\*\*/", "(.*/)?", StringComparison.Ordinal).Replace(@"\*", "[^/]*", StringComparison.Ordinal) + "$");
+            for (var n = 1; n <= parts.Length; n++)
+            {
+                if (regex.IsMatch(string.Join('/', parts[..n])))
+                {
+                    return pattern;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    public static IReadOnlyList<string> DockerIgnorePatterns(string repoRoot) =>
+        File.ReadAllLines(Path.Combine(repoRoot, ".dockerignore")).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
+
+    /// <summary>The project and every project it references, transitively (repository-relative paths).</summary>
+    public static IReadOnlySet<string> ProjectClosure(string project)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new Stack<string>([project]);
+        while (pending.Count > 0)
+        {
+            var p = pending.Pop();
+            if (!seen.Add(p))
+            {
+                continue;
+            }
+
+            var xml = XDocument.Load(Path.Combine(RepoPaths.Root, p));
+            foreach (var reference in xml.Descendants("ProjectReference").Select(r => (string?)r.Attribute("Include")).OfType<string>())
+            {
+                pending.Push(reference.Replace("$(RepoRoot)", "", StringComparison.Ordinal).Replace('\\', '/'));
+            }
+        }
+
+        return seen;
+    }
+
+    /// <summary>The assembly a project builds (AssemblyName, else the project file's name).</summary>
+    public static string AssemblyName(string project) =>
+        XDocument.Load(Path.Combine(RepoPaths.Root, project)).Descendants("AssemblyName").FirstOrDefault()?.Value
+        ?? Path.GetFileNameWithoutExtension(project);
+
+    [GeneratedRegex(@"http://127\.0\.0\.1:(\d+)/healthz")]
+    private static partial Regex HealthUrl();
+}
