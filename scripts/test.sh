@@ -44,6 +44,7 @@ if [ -n "${STRONGROOM_TEST_POSTGRES:-}" ] && [ "${STRONGROOM_KEEP_POSTGRES:-}" !
   bash scripts/test-postgres.sh stop >/dev/null 2>&1 || true
 fi
 if [ "$node_exit" -ne 0 ]; then grep -E '^not ok|^\s+not ok' "$results/node.tap" || true; fi
+echo "==> bench smoke (bench/Strongroom.Bench --smoke: every scenario produces numbers, zero errors; no ratio targets)"; dotnet run --no-build -c Debug --project bench/Strongroom.Bench -- --smoke >"$results/bench-smoke.log" 2>&1 || { tail -n 60 "$results/bench-smoke.log"; echo "bench smoke failed; log: $results/bench-smoke.log"; exit 1; }
 
 python3 - "$results" "$dotnet_exit" "$node_exit" "${required_dotnet[@]}" <<'PY'
 import glob, os, re, sys

@@ -1,0 +1,366 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json.Nodes;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Strongroom.Cli.Commands;
+using Strongroom.Cli.Dev;
+using Strongroom.Cli.Operator;
+using Strongroom.Crypto;
+using Strongroom.Hosting.Tls;
+using Strongroom.Pki;
+using Strongroom.Requests;
+using Strongroom.Runner.V1;
+using KeyServiceApi = Strongroom.KeyService.V1;
+using StorageApi = Strongroom.Storage.V1;
+
+namespace Strongroom.Bench;
+
+/// <summary>A registered experimenter as the bench drives it.</summary>
+internal sealed record BenchClient(string Name, Ed25519KeyPair Signing, string SigningKid, X25519KeyPair Sealing, string SealingKid)
+{
+    public string Identity => "spiffe://strongroom/client/" + Name;
+}
+
+/// <summary>
+/// The whole stack as real processes on 127.0.0.1 (kms, storage, signer, keyservice, runner, edge)
+/// plus the bench baseline server, started by DevStack on shifted ports with private temp state;
+/// an X25519 request key created and one client registered, as RunnerStack does.
+/// </summary>
+internal sealed class BenchStack : IAsyncDisposable
+{
+    public const string TrueJob = "bench-true";
+
+    /// <summary>
+    /// The bench baseline server's ports (dev 7406/7416, shifted like the rest). The deployment's
+    /// identities are a closed set (six services, clients, operators) and only services get
+    /// serverAuth, so it presents the signer's certificate: the same server identity the
+    /// runner→signer path verifies.
+    /// </summary>
+    public const string BaselineIdentity = "signer";
+
+    private Process? _baseline;
+
+    private readonly string _state = Path.Combine(Path.GetTempPath(), "strongroom-bench-" + Guid.NewGuid().ToString("N"));
+    private readonly StringWriter _log = new();
+    private readonly Connections _operator;
+    private readonly List<IDisposable> _owned = [];
+
+    public BenchStack(string repoRoot)
+    {
+        Layout = new DevLayout(repoRoot, _state, FreePortBlock() - 7400);
+        Layout.Overrides["runner"] =
+        [
+            "--Runner:MaxActiveJobs=1000000",
+            "--Runner:PollInterval=00:00:00.050",
+            "--Runner:SubmitBurst=100000",
+            "--Runner:SubmitsPerMinute=1000000",
+            $"--Runner:Jobs:{TrueJob}:Command=/bin/true",
+        ];
+        Layout.Overrides["edge"] =
+        [
+            "--Edge:RateLimit:TokenLimit=1000000",
+            "--Edge:RateLimit:TokensPerPeriod=1000000",
+            "--Edge:RateLimit:ConcurrentRequestLimit=100000",
+        ];
+        Stack = new DevStack(Layout, _log);
+        _operator = new Connections(Layout.Pki, "operator/admin");
+    }
+
+    public DevLayout Layout { get; }
+
+    public DevStack Stack { get; }
+
+    public BenchClient Client { get; private set; } = null!;
+
+    public string RequestKid { get; private set; } = "";
+
+    public X25519PublicKey RequestKey { get; private set; } = null!;
+
+    public string Log => _log.ToString();
+
+    public string BaselineAddress => $"https://127.0.0.1:{Layout.Port(7406)}";
+
+    /// <summary>Every process of the stack by name, the bench baseline server included (for memory).</summary>
+    public Dictionary<string, int> Pids()
+    {
+        var pids = ServiceSpec.All.ToDictionary(s => s.Name, s => Stack.ProcessOf(s).Id, StringComparer.Ordinal);
+        if (_baseline is not null)
+        {
+            pids["bench"] = _baseline.Id;
+        }
+
+        return pids;
+    }
+
+    public async Task StartAsync(CancellationToken ct)
+    {
+        Stack.EnsurePki();
+        Stack.EnsureSecrets();
+        if (PkiCommands.Issue(Layout.Pki, "client/bench", 7, TextWriter.Null, Console.Error) != 0)
+        {
+            throw new InvalidOperationException("could not issue a certificate for client/bench");
+        }
+
+        foreach (var spec in ServiceSpec.All)
+        {
+            Stack.Start(spec);
+            if (!await Stack.WaitHealthyAsync(spec, TimeSpan.FromSeconds(120), ct))
+            {
+                throw new InvalidOperationException($"{spec.Name} did not become healthy:\n{Log}");
+            }
+        }
+
+        await StartBaselineAsync(ct);
+        var admin = new KeyServiceApi.KeyServiceAdmin.KeyServiceAdminClient(_operator.To(ServiceSpec.KeyService.AdminAddress(Layout), "keyservice", TimeSpan.FromMinutes(2)));
+        await admin.CreateKeyAsync(new KeyServiceApi.CreateKeyRequest { KeyName = "requests", Kind = KeyServiceApi.KeyKind.X25519 }, cancellationToken: ct);
+        var keyService = new KeyServiceApi.KeyService.KeyServiceClient(Invokers("client/bench", Layout.EdgeAddress, "edge", 1)[0]);
+        var pub = (await keyService.GetPublicKeyAsync(new KeyServiceApi.GetPublicKeyRequest { KeyName = "requests" }, cancellationToken: ct)).PublicKey;
+        RequestKid = pub.Kid;
+        using (var jwk = JsonWebKey.Parse(pub.JwkJson))
+        {
+            RequestKey = jwk.ToX25519PublicKey();
+        }
+
+        Client = await RegisterAsync("bench", ct);
+        await WaitPublishedAsync(RequestKid, ct);
+    }
+
+    /// <summary>Starts bench/Strongroom.Bench.Baseline (its Debug build, as DevStack runs services) and waits for its health over mTLS.</summary>
+    private async Task StartBaselineAsync(CancellationToken ct)
+    {
+        var pki = new PkiDirectory(Layout.Pki);
+        var id = WorkloadIdentity.Service(BaselineIdentity);
+        var data = Layout.Data("bench");
+        Directory.CreateDirectory(data);
+        var output = Path.Combine(Layout.RepoRoot, "bench", "Strongroom.Bench.Baseline", "bin", "Debug", "net10.0");
+        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = data, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[]
+        {
+            Path.Combine(output, "Strongroom.Bench.Baseline.dll"),
+            "--contentRoot", output,
+            $"--Strongroom:Identity={BaselineIdentity}",
+            $"--Strongroom:Tls:CaFile={pki.TrustBundlePath}",
+            $"--Strongroom:Tls:CertFile={pki.CertificatePath(id)}",
+            $"--Strongroom:Tls:KeyFile={pki.KeyPath(id)}",
+            $"--Strongroom:Listeners:Public=127.0.0.1:{Layout.Port(7406)}",
+            $"--Strongroom:Listeners:Admin=127.0.0.1:{Layout.Port(7416)}",
+            $"--Strongroom:Audit:Path={Path.Combine(data, "audit.log")}",
+            $"--Bench:SqlitePath={Path.Combine(data, "bench.db")}",
+        })
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        _baseline = Process.Start(info) ?? throw new InvalidOperationException("could not start the bench baseline server");
+        var log = new StreamWriter(Path.Combine(Layout.Logs, "bench.log"), append: true) { AutoFlush = true };
+        _owned.Add(log);
+        _baseline.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.WriteLine(e.Data); } } };
+        _baseline.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.WriteLine(e.Data); } } };
+        _baseline.BeginOutputReadLine();
+        _baseline.BeginErrorReadLine();
+        var health = new Grpc.Health.V1.Health.HealthClient(_operator.To($"https://127.0.0.1:{Layout.Port(7416)}", BaselineIdentity, TimeSpan.FromSeconds(2)));
+        for (var attempt = 0; ; attempt++)
+        {
+            if (_baseline.HasExited)
+            {
+                throw new InvalidOperationException($"the bench baseline server exited ({_baseline.ExitCode}); see {Path.Combine(Layout.Logs, "bench.log")}");
+            }
+
+            try
+            {
+                await health.CheckAsync(new Grpc.Health.V1.HealthCheckRequest(), cancellationToken: ct);
+                _log.WriteLine($"==> bench baseline server (pid {_baseline.Id}) is healthy on {BaselineAddress}");
+                return;
+            }
+            catch (RpcException) when (attempt < 480)
+            {
+                await Task.Delay(250, ct);
+            }
+        }
+    }
+
+    private async Task<BenchClient> RegisterAsync(string name, CancellationToken ct)
+    {
+        var signing = Ed25519KeyPair.Generate();
+        var sealing = X25519KeyPair.Generate(exportable: false);
+        using var sealingJwk = JsonWebKey.FromPublicKey(sealing.PublicKey);
+        var registration = new JsonObject
+        {
+            ["identity"] = "spiffe://strongroom/client/" + name,
+            ["signing_key"] = OpenSsh.FormatAuthorizedKey(signing.PublicKey),
+            ["sealing_key"] = JsonNode.Parse(sealingJwk.ToJson()),
+        };
+        using var operatorKey = Layout.LoadOperatorKey();
+        using var operatorJwk = JsonWebKey.FromPublicKey(operatorKey.PublicKey);
+        var jws = Jws.SignCompact(operatorKey, operatorJwk.Thumbprint(), Encoding.UTF8.GetBytes(registration.ToJsonString()), new JsonObject { ["typ"] = "strongroom-client-registration" });
+        var response = await StorageAsOperator().RegisterClientAsync(new StorageApi.RegisterClientRequest { RegistrationJws = jws }, cancellationToken: ct);
+        await WaitPublishedAsync(response.SigningKid, ct);
+        await WaitPublishedAsync(response.SealingKid, ct);
+        return new BenchClient(name, signing, response.SigningKid, sealing, response.SealingKid);
+    }
+
+    private StorageApi.Storage.StorageClient StorageAsOperator() => new(_operator.To(ServiceSpec.Storage.PublicAddress(Layout), "storage"));
+
+    private async Task WaitPublishedAsync(string kid, CancellationToken ct)
+    {
+        var storage = StorageAsOperator();
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await storage.LookupKeyAsync(new StorageApi.LookupKeyRequest { Kid = kid }, cancellationToken: ct);
+                return;
+            }
+            catch (RpcException ex) when (attempt < 480 && ex.StatusCode == StatusCode.NotFound)
+            {
+                await Task.Delay(250, ct);
+            }
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="connections"/> separate HTTP/2 connections (one GrpcChannel and
+    /// SocketsHttpHandler each, EnableMultipleHttp2Connections=false) presenting
+    /// <paramref name="identity"/>'s certificate and accepting only <paramref name="service"/>.
+    /// </summary>
+    public CallInvoker[] Invokers(string identity, string address, string service, int connections)
+    {
+        var pki = new PkiDirectory(Layout.Pki);
+        var id = WorkloadIdentity.ParseShort(identity);
+        var certificate = new ReloadingCertificate(pki.CertificatePath(id), pki.KeyPath(id), TimeSpan.FromMinutes(10));
+        var validator = new PeerCertificateValidator(new TrustAnchor(pki.TrustBundlePath, TimeSpan.FromMinutes(10)), EmptyDenyList.Instance);
+        _owned.Add(certificate);
+        var expected = WorkloadIdentity.ParseShort(service);
+        var invokers = new CallInvoker[connections];
+        for (var i = 0; i < connections; i++)
+        {
+            var handler = new SocketsHttpHandler
+            {
+                EnableMultipleHttp2Connections = false,
+                SslOptions = new SslClientAuthenticationOptions
+                {
+                    EnabledSslProtocols = SslProtocols.Tls13,
+                    ApplicationProtocols = [SslApplicationProtocol.Http2],
+                    CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                    LocalCertificateSelectionCallback = (_, _, _, _, _) => certificate.Current,
+                    RemoteCertificateValidationCallback = (_, cert, _, _) => validator.Validate(cert, PeerRole.Server, expected).Ok,
+                },
+            };
+            var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true, MaxReceiveMessageSize = 16 * 1024 * 1024 });
+            _owned.Add(channel);
+            invokers[i] = channel.CreateCallInvoker();
+        }
+
+        return invokers;
+    }
+
+    /// <summary>A signed HPKE envelope as the SDK builds it (DESIGN §3.2) for <see cref="TrueJob"/>.</summary>
+    public Envelope Envelope(byte[] input, string job = TrueJob)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var header = new Header
+        {
+            Version = 1,
+            RecipientKid = RequestKid,
+            SigningKid = Client.SigningKid,
+            ClientIdentity = Client.Identity,
+            RequestId = ByteString.CopyFrom(RandomNumberGenerator.GetBytes(16)),
+            JobName = job,
+            CreatedAt = now.ToUnixTimeSeconds(),
+            ExpiresAt = (now + TimeSpan.FromMinutes(10)).ToUnixTimeSeconds(),
+            ResultKid = Client.SealingKid,
+        };
+        var headerBytes = EnvelopeHeader.Serialize(header);
+        var sealedInput = Hpke.Seal(RequestKey, Hpke.RequestInfo, headerBytes.Span, input);
+        return new Envelope
+        {
+            Header = headerBytes,
+            Enc = ByteString.CopyFrom(sealedInput.EncapsulatedKey),
+            Ct = ByteString.CopyFrom(sealedInput.Ciphertext),
+            Signature = ByteString.CopyFrom(StrongroomEnvelope.Sign(Client.Signing, headerBytes.Span, sealedInput.EncapsulatedKey, sealedInput.Ciphertext)),
+        };
+    }
+
+    /// <summary>Lines of <paramref name="service"/>'s audit log whose action ends with <paramref name="method"/>.</summary>
+    public int AuditCount(string service, string method)
+    {
+        using var stream = new FileStream(Path.Combine(Layout.Data(service), "audit.log"), FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        var count = 0;
+        var needle = "/" + method + "\"";
+        while (reader.ReadLine() is { } line)
+        {
+            if (line.Contains(needle, StringComparison.Ordinal))
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_baseline is { HasExited: false })
+        {
+            _baseline.Kill();
+            await _baseline.WaitForExitAsync();
+        }
+
+        _baseline?.Dispose();
+        await Stack.DisposeAsync();
+        _operator.Dispose();
+        foreach (var d in _owned)
+        {
+            d.Dispose();
+        }
+
+        try
+        {
+            Directory.Delete(_state, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A job's leftover directory; the temp folder is cleaned by the OS.
+        }
+    }
+
+    /// <summary>A base such that every shifted dev port (7401–7453 and the bench's 7406/7416) is free.</summary>
+    private static int FreePortBlock()
+    {
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            var candidate = RandomNumberGenerator.GetInt32(20000, 31900);
+            if (PortOffsets.Select(p => candidate + p).All(IsFree))
+            {
+                return candidate;
+            }
+        }
+
+        throw new InvalidOperationException("no free block of ports");
+    }
+
+    private static readonly int[] PortOffsets = [1, 2, 3, 4, 5, 6, 11, 12, 13, 14, 15, 16, 24, 43, 53];
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,105 @@
+using System.Globalization;
+
+namespace Strongroom.Bench;
+
+/// <summary>Command line: [--smoke] [--duration 30s] [--warmup 2s] [--concurrency N] [--connections M] [--scenarios a,b] [--out DIR].</summary>
+internal sealed class BenchOptions
+{
+    public static readonly string[] AllScenarios = ["empty", "sign", "signstream", "primitives", "hpke", "fullpath", "submit", "kms"];
+
+    public bool Smoke { get; private set; }
+
+    public TimeSpan Duration { get; private set; } = TimeSpan.FromSeconds(10);
+
+    public TimeSpan Warmup { get; private set; } = TimeSpan.FromSeconds(2);
+
+    public int Concurrency { get; private set; } = 16;
+
+    public int Connections { get; private set; } = 4;
+
+    public IReadOnlyList<string> Scenarios { get; private set; } = AllScenarios;
+
+    public string? OutputDirectory { get; private set; }
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var o = new BenchOptions();
+        bool durationSet = false, warmupSet = false, concurrencySet = false, connectionsSet = false;
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--smoke":
+                    o.Smoke = true;
+                    break;
+                case "--duration":
+                    o.Duration = ParseDuration(Next());
+                    durationSet = true;
+                    break;
+                case "--warmup":
+                    o.Warmup = ParseDuration(Next());
+                    warmupSet = true;
+                    break;
+                case "--concurrency":
+                    o.Concurrency = int.Parse(Next(), CultureInfo.InvariantCulture);
+                    concurrencySet = true;
+                    break;
+                case "--connections":
+                    o.Connections = int.Parse(Next(), CultureInfo.InvariantCulture);
+                    connectionsSet = true;
+                    break;
+                case "--scenarios":
+                    o.Scenarios = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                    var unknown = o.Scenarios.Except(AllScenarios, StringComparer.Ordinal).ToList();
+                    if (unknown.Count > 0)
+                    {
+                        throw new ArgumentException("unknown scenario(s) " + string.Join(", ", unknown) + "; known: " + string.Join(", ", AllScenarios));
+                    }
+
+                    break;
+                case "--out":
+                    o.OutputDirectory = Next();
+                    break;
+                default:
+                    throw new ArgumentException("unknown argument " + args[i] + "; usage: [--smoke] [--duration 30s] [--warmup 2s] [--concurrency N] [--connections M] [--scenarios " + string.Join(",", AllScenarios) + "] [--out DIR]");
+            }
+        }
+
+        if (o.Smoke)
+        {
+            o.Duration = durationSet ? o.Duration : TimeSpan.FromSeconds(1);
+            o.Warmup = warmupSet ? o.Warmup : TimeSpan.FromSeconds(0.3);
+            o.Concurrency = concurrencySet ? o.Concurrency : 2;
+            o.Connections = connectionsSet ? o.Connections : 1;
+        }
+
+        if (o.Concurrency < 1 || o.Connections < 1)
+        {
+            throw new ArgumentException("--concurrency and --connections must be at least 1");
+        }
+
+        return o;
+    }
+
+    /// <summary>"30s", "500ms", "2m" or a TimeSpan ("00:00:30").</summary>
+    public static TimeSpan ParseDuration(string value)
+    {
+        if (value.EndsWith("ms", StringComparison.Ordinal))
+        {
+            return TimeSpan.FromMilliseconds(double.Parse(value[..^2], CultureInfo.InvariantCulture));
+        }
+
+        if (value.EndsWith('s'))
+        {
+            return TimeSpan.FromSeconds(double.Parse(value[..^1], CultureInfo.InvariantCulture));
+        }
+
+        if (value.EndsWith('m'))
+        {
+            return TimeSpan.FromMinutes(double.Parse(value[..^1], CultureInfo.InvariantCulture));
+        }
+
+        return TimeSpan.Parse(value, CultureInfo.InvariantCulture);
+    }
+}
