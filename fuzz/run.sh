@@ -14,7 +14,11 @@ out=out/build
 [ -d "corpus/$target" ] || { echo "no corpus for target '$target' (fuzz/corpus/<target>)" >&2; exit 2; }
 
 stamp="$out/.instrumented"
-sources=$(find Strongroom.Fuzz ../libs/Strongroom.Crypto ../libs/Strongroom.Requests ../services/runner/Domain ../services/kms/Domain ../tools/Strongroom.Cli/Operator -name '*.cs' -newer "$stamp" 2>/dev/null | head -1 || true)
+mkdir -p out
+exec 9>out/.lock
+flock 9   # two run.sh at once share one instrumented build
+sources=$(find Strongroom.Fuzz ../libs/Strongroom.Crypto ../libs/Strongroom.Requests ../services/runner/Domain ../services/kms/Domain ../tools/Strongroom.Cli/Operator \
+  -name '*.cs' -not -path '*/obj/*' -not -path '*/bin/*' -newer "$stamp" 2>/dev/null | head -1 || true)
 if [ ! -f "$stamp" ] || [ -n "$sources" ]; then
   echo "==> dotnet build (Release) -> fuzz/$out"
   rm -rf "$out"
@@ -26,6 +30,7 @@ if [ ! -f "$stamp" ] || [ -n "$sources" ]; then
   done
   touch "$stamp"
 fi
+flock -u 9
 
 if ! command -v afl-fuzz >/dev/null; then
   echo "afl-fuzz not found (apt-get install afl++): running the deterministic in-process mutator instead" >&2
@@ -40,7 +45,7 @@ budget=()
 export AFL_SKIP_BIN_CHECK=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINITY=1
 [ -t 1 ] || export AFL_NO_UI=1
 echo "==> afl-fuzz $target for ${seconds}s"
-afl-fuzz "${resume[@]}" -o "findings/$target" -t 5000 -m none "${budget[@]}" -- dotnet "$out/Strongroom.Fuzz.dll" "$target" || true
+afl-fuzz "${resume[@]}" -o "findings/$target" -x dict/strongroom.dict -t 5000 -m none "${budget[@]}" -- dotnet "$out/Strongroom.Fuzz.dll" "$target" || true
 
 stats="findings/$target/default/fuzzer_stats"
 if [ -f "$stats" ]; then
