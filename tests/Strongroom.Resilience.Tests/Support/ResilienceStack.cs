@@ -46,6 +46,7 @@ public sealed class ResilienceStack : IAsyncLifetime
 
     public ResilienceStack()
     {
+        TempEntriesBefore = Directory.EnumerateFileSystemEntries(Path.GetTempPath(), "strongroom*").ToHashSet(StringComparer.Ordinal);
         State = Path.Combine(Path.GetTempPath(), "strongroom-resilience-" + Guid.NewGuid().ToString("N"));
         Layout = new DevLayout(RepoPaths.Root, State, FreePortBlock() - 7400);
         Layout.Overrides["kms"] = ["--Kms:AllowZeroDestroyGrace=true"];
@@ -70,6 +71,11 @@ public sealed class ResilienceStack : IAsyncLifetime
     }
 
     public string State { get; }
+
+    /// <summary>When the fixture started, and which /tmp/strongroom* entries existed then (the hygiene scan covers the ones made since).</summary>
+    public DateTime StartedAt { get; } = DateTime.UtcNow.AddSeconds(-1);
+
+    public IReadOnlySet<string> TempEntriesBefore { get; }
 
     public DevLayout Layout { get; }
 
@@ -117,7 +123,7 @@ public sealed class ResilienceStack : IAsyncLifetime
         }
 
         await ImportStudioMlKeyAsync(ct);
-        var fixtureKey = OpenSsh.ParsePrivateKey(File.ReadAllText(RepoPaths.TestData("fixtures", "studioml", "client_signing")));
+        var fixtureKey = OpenSsh.ParsePrivateKey(File.ReadAllText(RepoPaths.TestData("fixtures", "studioml", "client_signing")), exportable: true);
         Demo = await RegisterAsync("demo", fixtureKey, ct);
         Alice = await RegisterAsync("alice", Ed25519KeyPair.Generate(exportable: true), ct);
         Bob = await RegisterAsync("bob", Ed25519KeyPair.Generate(exportable: true), ct);
