@@ -12,7 +12,7 @@ mkdir -p "$results"
 # Suites that must run and execute at least one test; a missing one fails the run.
 required_dotnet=(Strongroom.Crypto.Tests Strongroom.Hosting.Tests Strongroom.Cli.Tests Strongroom.KeyCustody.Tests Strongroom.Kms.Tests
   Strongroom.KeyService.Tests Strongroom.Edge.Tests Strongroom.KeyLog.Tests Strongroom.Signer.Tests Strongroom.Storage.Tests
-  Strongroom.Sandbox.Tests Strongroom.Runner.Tests Strongroom.Client.Tests Strongroom.Deployment.Tests Strongroom.Fuzz.Tests)
+  Strongroom.Sandbox.Tests Strongroom.Runner.Tests Strongroom.Client.Tests Strongroom.Deployment.Tests Strongroom.Fuzz.Tests Strongroom.Resilience.Tests)
 
 echo "==> npm ci (tests/node)"
 npm ci --prefix tests/node --no-audit --no-fund --loglevel=error >/dev/null
