@@ -23,6 +23,7 @@ if [ ! -f "$stamp" ] || [ -n "$sources" ]; then
   echo "==> dotnet build (Release) -> fuzz/$out"
   rm -rf "$out"
   dotnet build Strongroom.Fuzz/Strongroom.Fuzz.csproj -c Release -o "$out" --nologo -v q -clp:ErrorsOnly
+  rm -rf out/plain && cp -r "$out" out/plain   # uninstrumented copy: replays crashes outside AFL++
   echo "==> sharpfuzz: instrumenting the parser assemblies"
   dotnet tool restore >/dev/null
   for dll in Strongroom.Crypto Strongroom.Requests Strongroom.Runner Strongroom.Kms strongroom Google.Protobuf BouncyCastle.Cryptography; do
@@ -53,8 +54,8 @@ if [ -f "$stats" ]; then
 fi
 crashes=$(find "findings/$target/default/crashes" -type f -name 'id:*' 2>/dev/null | sort)
 if [ -n "$crashes" ]; then
-  echo "==> replaying crashes (uninstrumented build would give the same stacks)"
+  echo "==> replaying crashes in the uninstrumented build (instrumented code needs AFL++'s shared memory)"
   # shellcheck disable=SC2086
-  dotnet "$out/Strongroom.Fuzz.dll" --replay "$target" $crashes | grep -E '^(CRASH|   at Strongroom|[a-z-]+: )' | head -40 || true
+  dotnet out/plain/Strongroom.Fuzz.dll --replay "$target" $crashes | grep -E '^(CRASH|   at (Strongroom|Org|Google|System.Text)|[a-z-]+: [0-9]+ inputs)' | head -60 || true
   exit 1
 fi
