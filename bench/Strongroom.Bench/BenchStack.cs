@@ -63,6 +63,8 @@ internal sealed class BenchStack : IAsyncDisposable
             "--Runner:SubmitBurst=100000",
             "--Runner:SubmitsPerMinute=1000000",
             $"--Runner:Jobs:{TrueJob}:Command=/bin/true",
+            // StudioML messages run the configured StudioML job; here it is /bin/true too.
+            "--Runner:Jobs:studioml:Command=/bin/true",
         ];
         Layout.Overrides["edge"] =
         [
@@ -85,6 +87,9 @@ internal sealed class BenchStack : IAsyncDisposable
     public X25519PublicKey RequestKey { get; private set; } = null!;
 
     public string Log => _log.ToString();
+
+    /// <summary>The runner's StudioML RSA-4096 public key (keyservice key "studioml").</summary>
+    public RSA StudioMlKey { get; private set; } = null!;
 
     public string BaselineAddress => $"https://127.0.0.1:{Layout.Port(7406)}";
 
@@ -129,8 +134,13 @@ internal sealed class BenchStack : IAsyncDisposable
             RequestKey = jwk.ToX25519PublicKey();
         }
 
+        await admin.CreateKeyAsync(new KeyServiceApi.CreateKeyRequest { KeyName = "studioml", Kind = KeyServiceApi.KeyKind.Rsa4096 }, cancellationToken: ct);
+        var studioMl = (await keyService.GetPublicKeyAsync(new KeyServiceApi.GetPublicKeyRequest { KeyName = "studioml" }, cancellationToken: ct)).PublicKey;
+        StudioMlKey = RSA.Create();
+        StudioMlKey.ImportFromPem(studioMl.SpkiPem);
         Client = await RegisterAsync("bench", ct);
         await WaitPublishedAsync(RequestKid, ct);
+        await WaitPublishedAsync(studioMl.Kid, ct);
     }
 
     /// <summary>Starts bench/Strongroom.Bench.Baseline (its Debug build, as DevStack runs services) and waits for its health over mTLS.</summary>
@@ -316,6 +326,7 @@ internal sealed class BenchStack : IAsyncDisposable
         }
 
         _baseline?.Dispose();
+        StudioMlKey?.Dispose();
         await Stack.DisposeAsync();
         _operator.Dispose();
         foreach (var d in _owned)

@@ -5,7 +5,7 @@ namespace Strongroom.Bench;
 /// <summary>Command line: [--smoke] [--duration 30s] [--warmup 2s] [--concurrency N] [--connections M] [--scenarios a,b] [--out DIR].</summary>
 internal sealed class BenchOptions
 {
-    public static readonly string[] AllScenarios = ["empty", "sign", "signstream", "primitives", "hpke", "fullpath", "submit", "kms"];
+    public static readonly string[] AllScenarios = ["empty", "sign", "signstream", "primitives", "hpke", "studioml", "fullpath", "submit", "kms"];
 
     public bool Smoke { get; private set; }
 

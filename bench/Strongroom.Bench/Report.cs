@@ -21,7 +21,7 @@ internal sealed class Report(BenchOptions options)
     private readonly double _loadAverage = ReadLoadAverage();
     private readonly DateTime _started = DateTime.UtcNow;
 
-    private static readonly string[] PairIds = ["empty", "sign", "signstream", "hpke", "fullpath", "submit"];
+    private static readonly string[] PairIds = ["empty", "sign", "signstream", "hpke", "studioml", "fullpath", "submit"];
 
     public List<PairResult> Pairs { get; } = [];
 
@@ -112,7 +112,7 @@ internal sealed class Report(BenchOptions options)
 
         if (Kms is { } kms)
         {
-            L($"- kms: kms audit-log lines for Decrypt from after setup to the end of the run (every accepted job drained: {(kms.Drained ? "yes" : "NO")}, {F(kms.Drain.TotalSeconds)} s after the last scenario); key versions used = the X25519 request key's one version (keyservice) + the result-signing key's one version (signer)");
+            L($"- kms: kms audit-log lines for Decrypt from after setup to the end of the run (every accepted job drained: {(kms.Drained ? "yes" : "NO")}, {F(kms.Drain.TotalSeconds)} s after the last scenario); key versions used = the X25519 request key's one version (keyservice) + the result-signing key's one version (signer) + the StudioML RSA key's one version (keyservice) when the studioml scenario ran");
         }
 
         L();

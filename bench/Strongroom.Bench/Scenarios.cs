@@ -32,6 +32,7 @@ internal sealed class Scenarios
     private readonly Runner.V1.Runner.RunnerClient[] _runnerViaEdge;
     private readonly StorageApi.Storage.StorageClient[] _storageViaEdge;
     private readonly SignerApi.Signer.SignerClient[] _signerAsRunner;
+    private readonly byte[] _studioMlRequest;
     private long _jobsSubmitted;
     private string? _lastJobId;
 
@@ -42,6 +43,7 @@ internal sealed class Scenarios
         _output = output;
         _report = new Report(options);
         var layout = stack.Layout;
+        _studioMlRequest = File.ReadAllBytes(Path.Combine(layout.RepoRoot, "examples", "jobs", "samples", "studioml-request-1.json"));
         var m = options.Connections;
         _benchAsClient = [.. stack.Invokers("client/bench", stack.BaselineAddress, BenchStack.BaselineIdentity, m).Select(i => new Bench.V1.Bench.BenchClient(i))];
         _benchAsRunner = [.. stack.Invokers("runner", stack.BaselineAddress, BenchStack.BaselineIdentity, m).Select(i => new Bench.V1.Bench.BenchClient(i))];
@@ -83,6 +85,11 @@ internal sealed class Scenarios
                     await PairAsync("hpke", "HPKE submit → SUCCEEDED (/bin/true) through the edge — stand-in for submit → decrypted", "cheapest client-facing call through the edge (GetPublicKey)", "≥ 0.40 (for submit → decrypted)",
                         "includes queueing, the sandboxed job, signing and storing: the runner has no decrypt-only mode (needed: Runner:BenchDecryptOnly)",
                         Measure("Submit→succeeded", SubmitAndWait), Measure("GetPublicKey via edge", GetPublicKeyViaEdge), ct);
+                    break;
+                case "studioml":
+                    await PairAsync("studioml", "StudioML submit → SUCCEEDED (/bin/true) through the edge — stand-in for submit → decrypted", "raw in-process RSA-4096 OAEP decrypt, one thread per core", "≥ 0.85 (for submit → decrypted)",
+                        "includes queueing, keyservice's RSA unwrap, the sandboxed job, signing and storing: the runner has no decrypt-only mode (needed: Runner:BenchDecryptOnly)",
+                        Measure("StudioML submit→succeeded", StudioMlAndWait), RawRsaDecrypt(), ct);
                     break;
                 case "fullpath":
                     await FullPathAsync(ct);
@@ -198,6 +205,15 @@ internal sealed class Scenarios
     private async Task<int> SubmitAndWait(int caller, CancellationToken ct)
     {
         var accepted = await SubmitAsync(caller, ct);
+        await WaitSucceededAsync(caller, accepted.JobId, ct);
+        return 1;
+    }
+
+    private async Task<int> StudioMlAndWait(int caller, CancellationToken ct)
+    {
+        var message = Strongroom.Client.RequestBuilder.BuildStudioMl(_stack.StudioMlKey, _stack.Client.Signing, _studioMlRequest);
+        var accepted = await _runnerViaEdge[caller % _runnerViaEdge.Length].SubmitAsync(new SubmitRequest { StudiomlMessage = ByteString.CopyFrom(message) }, cancellationToken: ct);
+        Interlocked.Increment(ref _jobsSubmitted);
         await WaitSucceededAsync(caller, accepted.JobId, ct);
         return 1;
     }
@@ -403,7 +419,7 @@ internal sealed class Scenarios
         drain.Stop();
         var calls = _stack.AuditCount("kms", "Decrypt") - kmsBefore;
         var messages = Interlocked.Read(ref _jobsSubmitted);
-        _report.Kms = new KmsResult(messages, calls, KeyVersionsUsed: 2, drain.Elapsed, drained);
+        _report.Kms = new KmsResult(messages, calls, KeyVersionsUsed: _o.Scenarios.Contains("studioml") ? 3 : 2, drain.Elapsed, drained);
         _output.WriteLine($"    {messages} messages, {calls} kms Decrypt calls; queue drained in {Measurement.F(drain.Elapsed.TotalSeconds)} s");
     }
 }
