@@ -40,7 +40,13 @@ public sealed class RunnerOptions
     /// <summary>How often an idle worker looks for work (also woken at once by a local Submit).</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Leases per job before it fails; keyservice allows 3 unwraps per request.</summary>
+    /// <summary>How long a job waits after a dependency (keyservice, storage) was unavailable before it is leased again.</summary>
+    public TimeSpan RetryBackoff { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a finished job keeps retrying an unavailable signer within its lease.</summary>
+    public TimeSpan SignRetryWindow { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Leases per job that ended without a result before it fails; keyservice allows 3 unwraps per request.</summary>
     [Range(1, 3)]
     public int MaxAttempts { get; set; } = 3;
 

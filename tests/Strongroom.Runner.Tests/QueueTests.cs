@@ -99,6 +99,26 @@ public abstract class QueueSuite : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_job_released_because_a_dependency_was_down_waits_for_its_retry_time_and_keeps_its_attempts()
+    {
+        await Queue.EnqueueAsync(Job("a"), 10, 100, default);
+        for (var i = 0; i < 5; i++)
+        {
+            // Five outages in a row with one attempt allowed: none of them uses the attempt up.
+            var lease = await Queue.LeaseAsync("w", 100 + (10 * i), 200 + (10 * i), 1, default);
+            Assert.NotNull(lease);
+            Assert.Equal(1, lease.Job.Attempts);
+            Assert.True(await Queue.ReleaseAsync("a", lease.Fence, 105 + (10 * i), default));
+            Assert.Equal(JobStatus.Queued, (await Queue.GetAsync("a", default))!.Status);
+            Assert.Null(await Queue.LeaseAsync("w", 104 + (10 * i), 300, 1, default)); // not before its retry time
+        }
+
+        var last = await Queue.LeaseAsync("w", 200, 300, 1, default);
+        Assert.NotNull(last);
+        Assert.False(await Queue.ReleaseAsync("a", last.Fence - 1, 0, default)); // a stale fence releases nothing
+    }
+
+    [Fact]
     public async Task Cancelling_a_queued_job_ends_it_and_a_running_one_is_flagged_for_its_worker()
     {
         await Queue.EnqueueAsync(Job("q"), 10, 100, default);

@@ -77,20 +77,21 @@ public sealed class RejectionTests(RunnerStack stack)
         using var jwk = JsonWebKey.Parse(pub.JwkJson);
         var recipient = jwk.ToX25519PublicKey();
 
-        // The destruction reaches the key log through keyservice's outbox; until then the state may read "disabled" or "scheduled".
-        RpcException refused = null!;
-        for (var attempt = 0; attempt < 120; attempt++)
+        // The destruction reaches the key log through keyservice's sweeper and outbox: wait until the log says so.
+        var storage = stack.StorageDirect("operator/admin");
+        for (var attempt = 0; ; attempt++)
         {
-            refused = await RefusedAsync("alice", new SubmitRequest { Envelope = stack.Envelope(stack.Alice, "cat", [1], recipientKid: pub.Kid, recipient: recipient) });
-            if (refused.Status.Detail.Contains("destroyed", StringComparison.Ordinal))
+            var entries = (await storage.LookupKeyAsync(new StorageApi.LookupKeyRequest { Kid = pub.Kid }, cancellationToken: Ct)).Entries;
+            if (entries.Any(e => e.EntryJson.ToStringUtf8().Contains("\"destroyed\"", StringComparison.Ordinal)))
             {
                 break;
             }
 
-            Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
+            Assert.True(attempt < 240, "the destruction never reached the key log");
             await Task.Delay(500, Ct);
         }
 
+        var refused = await RefusedAsync("alice", new SubmitRequest { Envelope = stack.Envelope(stack.Alice, "cat", [1], recipientKid: pub.Kid, recipient: recipient) });
         Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
         Assert.Contains("destroyed", refused.Status.Detail, StringComparison.Ordinal);
     }

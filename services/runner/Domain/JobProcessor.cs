@@ -90,9 +90,9 @@ public sealed partial class JobProcessor(
         }
         catch (RpcException ex) when (IsTransient(ex.StatusCode))
         {
+            // keyservice was not reached (or did not answer): retry later without using up an attempt.
             LogTransient(logger, job.JobId, "keyservice", ex.StatusCode);
-            await queue.ReleaseAsync(job.JobId, fence, CancellationToken.None);
-            await Task.Delay(options.PollInterval, cancellationToken);
+            await queue.ReleaseAsync(job.JobId, fence, (time.GetUtcNow() + options.RetryBackoff).ToUnixTimeSeconds(), CancellationToken.None);
             return null;
         }
         catch (RpcException ex)
@@ -162,9 +162,30 @@ public sealed partial class JobProcessor(
             StartedAt = job.StartTime,
             FinishedAt = finished,
         };
-        var signed = await signer.SignAsync(new SignerApi.SignRequest { KeyName = options.ResultSigningKey, Payload = ByteString.CopyFrom(document.ToJsonBytes()) }, cancellationToken: cancellationToken);
+        var signed = await SignAsync(job.JobId, document.ToJsonBytes(), cancellationToken);
         var pending = new PendingResult(signed.Jws, sealedOutput.Ciphertext, sealedOutput.EncapsulatedKey, document.Status == "succeeded", result.ExitCode);
         return await queue.SavePendingAsync(job.JobId, fence, pending, CancellationToken.None) ? pending : null;
+    }
+
+    /// <summary>
+    /// Signs within the lease, retrying while the signer is unavailable (the lease is renewed meanwhile),
+    /// so a signer outage delays the result instead of running the job — and spending an unwrap — again.
+    /// </summary>
+    private async Task<SignerApi.SignResponse> SignAsync(string jobId, byte[] document, CancellationToken cancellationToken)
+    {
+        var deadline = time.GetUtcNow() + options.SignRetryWindow;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await signer.SignAsync(new SignerApi.SignRequest { KeyName = options.ResultSigningKey, Payload = ByteString.CopyFrom(document) }, cancellationToken: cancellationToken);
+            }
+            catch (RpcException ex) when (IsTransient(ex.StatusCode) && time.GetUtcNow() < deadline)
+            {
+                LogTransient(logger, jobId, "signer", ex.StatusCode);
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 250 * attempt)), cancellationToken);
+            }
+        }
     }
 
     /// <summary>The clear input, or null when the message key does not open it (one answer for every such case).</summary>
@@ -236,7 +257,7 @@ public sealed partial class JobProcessor(
             catch (RpcException ex) when (IsTransient(ex.StatusCode))
             {
                 // Keep the lease's pending result; the job is leased again later and only stored then.
-                await queue.ReleaseAsync(job.JobId, fence, CancellationToken.None);
+                await queue.ReleaseAsync(job.JobId, fence, (time.GetUtcNow() + options.RetryBackoff).ToUnixTimeSeconds(), CancellationToken.None);
                 return;
             }
         }

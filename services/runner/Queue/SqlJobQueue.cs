@@ -130,7 +130,7 @@ public abstract class SqlJobQueue : IDisposable
                 var candidates = await QueryAsync(
                     c,
                     tx,
-                    $"SELECT {Columns} FROM jobs WHERE status = @q OR (status = @r AND lease_expires < @now) ORDER BY seq LIMIT 1{LockClause}",
+                    $"SELECT {Columns} FROM jobs WHERE (status = @q OR status = @r) AND lease_expires < @now ORDER BY seq LIMIT 1{LockClause}",
                     Read,
                     cancellationToken,
                     ("q", Queued), ("r", Running), ("now", now));
@@ -151,7 +151,7 @@ public abstract class SqlJobQueue : IDisposable
                 if (job.Attempts >= maxAttempts && job.Pending is null)
                 {
                     await ExecuteAsync(c, tx, "UPDATE jobs SET status = @s, reason = @reason, finish_time = @now, fence = fence + 1, lease_owner = NULL WHERE job_id = @id", cancellationToken,
-                        ("s", (long)JobStatus.Failed), ("reason", $"gave up after {maxAttempts} attempts (the runner stopped while running it)"), ("now", now), ("id", job.JobId));
+                        ("s", (long)JobStatus.Failed), ("reason", $"gave up after {maxAttempts} attempts (each ended without a result: the runner stopped or lost its lease while running it)"), ("now", now), ("id", job.JobId));
                     await tx.CommitAsync(cancellationToken);
                     continue;
                 }
@@ -209,10 +209,16 @@ public abstract class SqlJobQueue : IDisposable
             cancellationToken,
             ("s", (long)status), ("reason", reason), ("exit", (long)exitCode), ("now", now), ("id", jobId), ("fence", fence), ("r", Running));
 
-    /// <summary>Gives a lease back without counting it as done (e.g. a dependency was unavailable).</summary>
-    public Task<bool> ReleaseAsync(string jobId, long fence, CancellationToken cancellationToken) =>
-        WriteFencedAsync("UPDATE jobs SET status = @q, lease_owner = NULL, lease_expires = 0 WHERE job_id = @id AND fence = @fence AND status = @r", cancellationToken,
-            ("q", Queued), ("id", jobId), ("fence", fence), ("r", Running));
+    /// <summary>
+    /// Gives a lease back because a dependency was unavailable: the job is queued again, not before
+    /// <paramref name="retryAt"/>, and the attempt is given back — attempts count runs that may have
+    /// spent one of keyservice's unwraps, and an outage before the unwrap spent none.
+    /// </summary>
+    public Task<bool> ReleaseAsync(string jobId, long fence, long retryAt, CancellationToken cancellationToken) =>
+        WriteFencedAsync(
+            "UPDATE jobs SET status = @q, lease_owner = NULL, lease_expires = @retry, attempts = attempts - 1 WHERE job_id = @id AND fence = @fence AND status = @r AND attempts > 0",
+            cancellationToken,
+            ("q", Queued), ("retry", retryAt), ("id", jobId), ("fence", fence), ("r", Running));
 
     /// <summary>Makes every running job's lease expired (SQLite: the only runner process restarted).</summary>
     public async Task ExpireLeasesAsync(CancellationToken cancellationToken)
