@@ -203,13 +203,13 @@ public static class Targets
         (t, input) =>
         {
             bool json = input.Length > 0 && input[0] == (byte)'{';
-            var encrypt = t.Parse(() => json ? JsonParser.Default.Parse<EncryptRequest>(Utf8(input)) : EncryptRequest.Parser.ParseFrom(input));
+            var encrypt = t.Parse(() => json ? JsonParser.Default.Parse<EncryptRequest>(Utf8(input)) : FromWire(EncryptRequest.Parser, input));
             if (encrypt is not null)
             {
                 t.Parse(() => ValidateEncrypt(encrypt));
             }
 
-            var decrypt = t.Parse(() => json ? JsonParser.Default.Parse<DecryptRequest>(Utf8(input)) : DecryptRequest.Parser.ParseFrom(input));
+            var decrypt = t.Parse(() => json ? JsonParser.Default.Parse<DecryptRequest>(Utf8(input)) : FromWire(DecryptRequest.Parser, input));
             if (decrypt is not null)
             {
                 t.Parse(() => ValidateDecrypt(decrypt));
@@ -294,6 +294,26 @@ public static class Targets
             default:
                 t.Parse(() => key.ToRsaPublicKey().Dispose());
                 break;
+        }
+    }
+
+    /// <summary>
+    /// A request off the wire as gRPC's deserializer reads it. Google.Protobuf 3.36.2 (third party)
+    /// throws InvalidOperationException ("SkipLastField cannot be called at the end of a stream") for
+    /// a truncated wrapper field instead of InvalidProtocolBufferException; in the kms service that
+    /// exception stays inside gRPC's request deserialization, which answers the call with an error
+    /// status and keeps serving — a rejection, not a crash of ours (fuzz/regressions/kms replays it).
+    /// </summary>
+    private static T FromWire<T>(Google.Protobuf.MessageParser<T> parser, byte[] input)
+        where T : Google.Protobuf.IMessage<T>
+    {
+        try
+        {
+            return parser.ParseFrom(input);
+        }
+        catch (InvalidOperationException ex) when (ex.StackTrace?.Contains("Google.Protobuf", StringComparison.Ordinal) == true)
+        {
+            throw Strongroom.Core.StrongroomException.InvalidArgument("request", "truncated field (Google.Protobuf reports it as InvalidOperationException)");
         }
     }
 }

@@ -28,12 +28,8 @@ internal static class StrictJson
             return null;
         }
 
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(utf8, Options);
-        }
-        catch (JsonException)
+        var document = JsonStrings.TryParse(utf8, Options);
+        if (document is null)
         {
             return null;
         }

@@ -95,14 +95,12 @@ public sealed record ResultDocument
     /// <summary>Reads a document strictly; <see cref="FormatException"/> (no input echoed) when it is not one.</summary>
     public static ResultDocument Parse(ReadOnlySpan<byte> utf8)
     {
-        JsonDocument json;
-        try
+        var json = System.Text.Unicode.Utf8.IsValid(utf8)
+            ? JsonStrings.TryParse(utf8.ToArray(), new JsonDocumentOptions { MaxDepth = 4, AllowDuplicateProperties = false })
+            : null;
+        if (json is null)
         {
-            json = JsonDocument.Parse(utf8.ToArray(), new JsonDocumentOptions { MaxDepth = 4, AllowDuplicateProperties = false });
-        }
-        catch (JsonException)
-        {
-            throw new FormatException("the result document is not JSON");
+            throw new FormatException("the result document is not JSON (or holds a string that cannot be read)");
         }
 
         using (json)

@@ -144,14 +144,7 @@ public static class PythonJson
             return null;
         }
 
-        try
-        {
-            return JsonDocument.Parse(utf8, Options);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
+        return JsonStrings.TryParse(utf8, Options);
     }
 
     /// <summary>UTF-8 of a string that must be well-formed UTF-16 (a lone surrogate is refused, never replaced).</summary>

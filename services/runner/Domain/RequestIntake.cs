@@ -157,21 +157,15 @@ public sealed class RequestIntake(
             throw StrongroomException.InvalidArgument("studioml_message", "not UTF-8");
         }
 
-        try
+        using var document = JsonStrings.TryParse(message.ToArray(), new JsonDocumentOptions { MaxDepth = 16, AllowDuplicateProperties = false })
+            ?? throw StrongroomException.InvalidArgument("studioml_message", "not valid JSON (a member appears twice, or a string cannot be read)");
+        if (document.RootElement.ValueKind != JsonValueKind.Object
+            || !document.RootElement.TryGetProperty("message", out var inner) || inner.ValueKind != JsonValueKind.Object)
         {
-            using var document = JsonDocument.Parse(message.ToArray(), new JsonDocumentOptions { MaxDepth = 16, AllowDuplicateProperties = false });
-            if (document.RootElement.ValueKind != JsonValueKind.Object
-                || !document.RootElement.TryGetProperty("message", out var inner) || inner.ValueKind != JsonValueKind.Object)
-            {
-                throw StrongroomException.InvalidArgument("studioml_message", "must be a JSON object with a \"message\" object");
-            }
+            throw StrongroomException.InvalidArgument("studioml_message", "must be a JSON object with a \"message\" object");
+        }
 
-            return (Member(inner, "payload"), Member(inner, "fingerprint"), Member(inner, "signature"));
-        }
-        catch (JsonException)
-        {
-            throw StrongroomException.InvalidArgument("studioml_message", "not valid JSON (or a member appears twice)");
-        }
+        return (Member(inner, "payload"), Member(inner, "fingerprint"), Member(inner, "signature"));
     }
 
     private static string Member(JsonElement obj, string name) =>

@@ -17,12 +17,18 @@ public static class LegacyPem
     public static byte[] ReadRsaPrivateKeyPkcs8(string pem, char[] passphrase)
     {
         object? parsed;
+        if (!IsAsciiDekInfo(pem))
+        {
+            // BouncyCastle's hex decoder indexes its table with any character; refuse before it sees one.
+            throw new CryptographicException("cannot decrypt the PEM: wrong passphrase or not a PEM private key");
+        }
+
         try
         {
             using var reader = new StringReader(pem);
             parsed = new PemReader(reader, new Password(passphrase)).ReadObject();
         }
-        catch (Exception ex) when (ex is PemException or InvalidCipherTextException or IOException or ArgumentException or InvalidOperationException)
+        catch (Exception ex) when (ex is PemException or CryptoException or IOException or ArgumentException or InvalidOperationException or FormatException)
         {
             throw new CryptographicException("cannot decrypt the PEM: wrong passphrase or not a PEM private key");
         }
@@ -39,6 +45,20 @@ public static class LegacyPem
         }
 
         return PrivateKeyInfoFactory.CreatePrivateKeyInfo(rsa).GetDerEncoded();
+    }
+
+    /// <summary>Every DEK-Info header's value is printable ASCII (algorithm name, comma, hex IV).</summary>
+    private static bool IsAsciiDekInfo(string pem)
+    {
+        foreach (var line in pem.Split('\n'))
+        {
+            if (line.StartsWith("DEK-Info:", StringComparison.OrdinalIgnoreCase) && !line.TrimEnd('\r').All(c => c is >= ' ' and <= '~'))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private sealed class Password(char[] value) : IPasswordFinder
