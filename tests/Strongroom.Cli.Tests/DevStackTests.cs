@@ -39,7 +39,7 @@ public sealed class DevStackTests : IDisposable
     public async Task Dev_up_once_runs_the_main_job_end_to_end_in_both_formats_with_verified_opened_results_and_stops_every_service()
     {
         Requirements.Require(File.Exists("/usr/bin/bwrap"), "bubblewrap is not installed (apt-get install bubblewrap)");
-        var (exit, text) = await UpOnceAsync(PortBlock.FreeOffset());
+        var (exit, text) = await UpOnceAsync(Ports.FreeDevStackOffset());
 
         Assert.True(exit == ExitCodes.Ok, text);
         foreach (var service in new[] { "kms", "storage", "signer", "keyservice", "runner", "edge" })

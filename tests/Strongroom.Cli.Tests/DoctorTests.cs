@@ -16,7 +16,7 @@ public sealed class DoctorTests : IDisposable
     {
         Assert.Equal(ExitCodes.Ok, PkiCommands.Init(Path.Combine(_state, "pki"), "dev", 7, TextWriter.Null));
         // Nothing listens on these ports: the network checks fail fast and say so.
-        Layout = new DevLayout(RepoPaths.Root, _state, PortBlock.FreeOffset());
+        Layout = new DevLayout(RepoPaths.Root, _state, Ports.FreeDevStackOffset());
     }
 
     private DevLayout Layout { get; }

@@ -144,7 +144,16 @@ public static class PythonJson
             return null;
         }
 
-        return JsonStrings.TryParse(utf8, Options);
+        // Not JsonStrings.TryParse: Python strings may hold lone surrogates, which json.dumps writes
+        // as \udXXX escapes, so they must parse here; only the duplicate-name check's exception is caught.
+        try
+        {
+            return JsonDocument.Parse(utf8, Options);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     /// <summary>UTF-8 of a string that must be well-formed UTF-16 (a lone surrogate is refused, never replaced).</summary>

@@ -162,7 +162,17 @@ public static class SqoolerSignedResult
             return SqoolerVerificationResult.Failed(SqoolerVerificationStatus.HeaderRejected, "header alg is not EdDSA", kid);
         }
 
-        string signatureText = signatureElement.GetString()!;
+        string signatureText;
+        try
+        {
+            signatureText = signatureElement.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            // An escape that is not a character (a lone surrogate) cannot be base64url.
+            return SqoolerVerificationResult.Failed(SqoolerVerificationStatus.Malformed, "signature is not padded base64url of 64 bytes", kid);
+        }
+
         if (signatureText.Length != SignatureTextLength
             || !StrictBase64.TryDecodeUrlOptionalPadding(signatureText, out byte[]? signature)
             || signature.Length != Ed25519PublicKey.SignatureSize)

@@ -16,7 +16,7 @@ public sealed class CliStack : IAsyncLifetime
 
     public CliStack()
     {
-        Layout = new DevLayout(RepoPaths.Root, _state, PortBlock.FreeOffset());
+        Layout = new DevLayout(RepoPaths.Root, _state, Ports.FreeDevStackOffset());
         Stack = new DevStack(Layout, _log);
     }
 

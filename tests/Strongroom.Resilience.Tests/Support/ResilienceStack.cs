@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -48,7 +46,7 @@ public sealed class ResilienceStack : IAsyncLifetime
     {
         TempEntriesBefore = Directory.EnumerateFileSystemEntries(Path.GetTempPath(), "strongroom*").ToHashSet(StringComparer.Ordinal);
         State = Path.Combine(Path.GetTempPath(), "strongroom-resilience-" + Guid.NewGuid().ToString("N"));
-        Layout = new DevLayout(RepoPaths.Root, State, FreePortBlock() - 7400);
+        Layout = new DevLayout(RepoPaths.Root, State, Ports.FreeDevStackOffset());
         Layout.Overrides["kms"] = ["--Kms:AllowZeroDestroyGrace=true"];
         Layout.Overrides["edge"] =
         [
@@ -331,33 +329,4 @@ public sealed class ResilienceStack : IAsyncLifetime
         }
     }
 
-    /// <summary>A base such that the shifted dev ports (7401–7453) are all free, below the ephemeral range.</summary>
-    private static int FreePortBlock()
-    {
-        for (var attempt = 0; attempt < 200; attempt++)
-        {
-            var candidate = Random.Shared.Next(20000, 31900);
-            var ports = new[] { 1, 2, 3, 4, 5, 11, 12, 13, 14, 15, 24, 43, 53 }.Select(p => candidate + p);
-            if (ports.All(IsFree))
-            {
-                return candidate;
-            }
-        }
-
-        throw new InvalidOperationException("no free block of ports");
-    }
-
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
 }

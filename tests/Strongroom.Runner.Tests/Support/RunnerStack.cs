@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -40,7 +38,7 @@ public sealed class RunnerStack : IAsyncLifetime
 
     public RunnerStack()
     {
-        Layout = new DevLayout(RepoPaths.Root, _state, FreePortBlock() - 7400);
+        Layout = new DevLayout(RepoPaths.Root, _state, Ports.FreeDevStackOffset());
         Layout.Overrides["kms"] = ["--Kms:AllowZeroDestroyGrace=true"];
         Layout.Overrides["keyservice"] = ["--KeyService:SweepInterval=00:00:01"];
         Layout.Overrides["runner"] =
@@ -318,33 +316,4 @@ public sealed class RunnerStack : IAsyncLifetime
         }
     }
 
-    /// <summary>A base such that base+1 … base+53 (the shifted dev ports 7401–7453) are all free, below the ephemeral range.</summary>
-    private static int FreePortBlock()
-    {
-        for (var attempt = 0; attempt < 200; attempt++)
-        {
-            var candidate = Random.Shared.Next(20000, 31900);
-            var ports = new[] { 1, 2, 3, 4, 5, 11, 12, 13, 14, 15, 24, 43, 53 }.Select(p => candidate + p);
-            if (ports.All(IsFree))
-            {
-                return candidate;
-            }
-        }
-
-        throw new InvalidOperationException("no free block of ports");
-    }
-
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
 }
