@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Strongroom.Runner.V1;
+using static Strongroom.Core.Sql;
 
 namespace Strongroom.Runner.Queue;
 
@@ -345,48 +346,4 @@ public abstract class SqlJobQueue : IDisposable
             ? null
             : new PendingResult(r.GetString(16), r.GetFieldValue<byte[]>(17), r.IsDBNull(18) ? [] : r.GetFieldValue<byte[]>(18), r.GetInt64(19) != 0, (int)r.GetInt64(20)),
     };
-
-    protected static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
-    {
-        ArgumentNullException.ThrowIfNull(connection);
-        var command = connection.CreateCommand();
-        command.Transaction = transaction;
-#pragma warning disable CA2100 // Every statement is a constant of this class; values only ever travel as parameters.
-        command.CommandText = sql;
-#pragma warning restore CA2100
-        foreach (var (name, value) in parameters)
-        {
-            var p = command.CreateParameter();
-            p.ParameterName = "@" + name;
-            p.Value = value ?? DBNull.Value;
-            command.Parameters.Add(p);
-        }
-
-        return command;
-    }
-
-    private static async Task<int> ExecuteAsync(DbConnection c, DbTransaction? tx, string sql, CancellationToken ct, params (string, object?)[] ps)
-    {
-        await using var cmd = Command(c, tx, sql, ps);
-        return await cmd.ExecuteNonQueryAsync(ct);
-    }
-
-    private static async Task<long> ScalarAsync(DbConnection c, DbTransaction? tx, string sql, CancellationToken ct, params (string, object?)[] ps)
-    {
-        await using var cmd = Command(c, tx, sql, ps);
-        return Convert.ToInt64(await cmd.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    private static async Task<List<T>> QueryAsync<T>(DbConnection c, DbTransaction? tx, string sql, Func<DbDataReader, T> read, CancellationToken ct, params (string, object?)[] ps)
-    {
-        await using var cmd = Command(c, tx, sql, ps);
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        var rows = new List<T>();
-        while (await reader.ReadAsync(ct))
-        {
-            rows.Add(read(reader));
-        }
-
-        return rows;
-    }
 }

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
+using static Strongroom.Core.Sql;
 
 namespace Strongroom.Runner.Queue;
 

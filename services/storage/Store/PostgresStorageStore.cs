@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Text.RegularExpressions;
 using Npgsql;
+using static Strongroom.Core.Sql;
 
 namespace Strongroom.Storage.Store;
 

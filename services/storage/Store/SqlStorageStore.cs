@@ -1,4 +1,5 @@
 using System.Data.Common;
+using static Strongroom.Core.Sql;
 
 namespace Strongroom.Storage.Store;
 
@@ -16,44 +17,6 @@ public abstract class SqlStorageStore : IStorageStore
     protected abstract Task<DbTransaction> BeginAppendTransactionAsync(DbConnection connection, CancellationToken cancellationToken);
 
     public abstract void Dispose();
-
-    protected static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
-    {
-        ArgumentNullException.ThrowIfNull(connection);
-        var command = connection.CreateCommand();
-        command.Transaction = transaction;
-#pragma warning disable CA2100 // Every statement is a constant of this class; values only ever travel as parameters.
-        command.CommandText = sql;
-#pragma warning restore CA2100
-        foreach (var (name, value) in parameters)
-        {
-            var p = command.CreateParameter();
-            p.ParameterName = "@" + name;
-            p.Value = value ?? DBNull.Value;
-            command.Parameters.Add(p);
-        }
-
-        return command;
-    }
-
-    private static async Task<int> ExecuteAsync(DbConnection c, DbTransaction? tx, string sql, CancellationToken ct, params (string, object?)[] ps)
-    {
-        await using var cmd = Command(c, tx, sql, ps);
-        return await cmd.ExecuteNonQueryAsync(ct);
-    }
-
-    private static async Task<List<T>> QueryAsync<T>(DbConnection c, DbTransaction? tx, string sql, Func<DbDataReader, T> read, CancellationToken ct, params (string, object?)[] ps)
-    {
-        await using var cmd = Command(c, tx, sql, ps);
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        var rows = new List<T>();
-        while (await reader.ReadAsync(ct))
-        {
-            rows.Add(read(reader));
-        }
-
-        return rows;
-    }
 
     private static StoredEntry ReadEntry(DbDataReader r) => new(r.GetInt64(0), r.GetString(1), r.GetFieldValue<byte[]>(2), r.GetInt64(3));
 
