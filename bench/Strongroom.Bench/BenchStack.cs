@@ -53,9 +53,9 @@ internal sealed class BenchStack : IAsyncDisposable
     private readonly Connections _operator;
     private readonly List<IDisposable> _owned = [];
 
-    public BenchStack(string repoRoot)
+    public BenchStack(string repoRoot, string configuration)
     {
-        Layout = new DevLayout(repoRoot, _state, FreePortBlock() - 7400);
+        Layout = new DevLayout(repoRoot, _state, FreePortBlock() - 7400, configuration);
         Layout.Overrides["runner"] =
         [
             "--Runner:MaxActiveJobs=1000000",
@@ -143,14 +143,14 @@ internal sealed class BenchStack : IAsyncDisposable
         await WaitPublishedAsync(studioMl.Kid, ct);
     }
 
-    /// <summary>Starts bench/Strongroom.Bench.Baseline (its Debug build, as DevStack runs services) and waits for its health over mTLS.</summary>
+    /// <summary>Starts bench/Strongroom.Bench.Baseline (built in the same configuration as the services) and waits for its health over mTLS.</summary>
     private async Task StartBaselineAsync(CancellationToken ct)
     {
         var pki = new PkiDirectory(Layout.Pki);
         var id = WorkloadIdentity.Service(BaselineIdentity);
         var data = Layout.Data("bench");
         Directory.CreateDirectory(data);
-        var output = Path.Combine(Layout.RepoRoot, "bench", "Strongroom.Bench.Baseline", "bin", "Debug", "net10.0");
+        var output = Path.Combine(Layout.RepoRoot, "bench", "Strongroom.Bench.Baseline", "bin", Layout.Configuration, "net10.0");
         var info = new ProcessStartInfo("dotnet") { WorkingDirectory = data, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[]
         {

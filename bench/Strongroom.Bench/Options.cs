@@ -2,9 +2,19 @@ using System.Globalization;
 
 namespace Strongroom.Bench;
 
-/// <summary>Command line: [--smoke] [--duration 30s] [--warmup 2s] [--concurrency N] [--connections M] [--scenarios a,b] [--out DIR].</summary>
+/// <summary>Command line: [--smoke] [--duration 30s] [--warmup 2s] [--concurrency N] [--connections M] [--scenarios a,b] [--out DIR] [--allow-debug-services].</summary>
 internal sealed class BenchOptions
 {
+    /// <summary>
+    /// The configuration this driver was built in; its project references build the services and the
+    /// baseline server in the same one, so that is what it launches (Release for `dotnet run -c Release`).
+    /// </summary>
+#if DEBUG
+    public const string BuildConfiguration = "Debug";
+#else
+    public const string BuildConfiguration = "Release";
+#endif
+
     public static readonly string[] AllScenarios = ["empty", "sign", "signstream", "primitives", "hpke", "studioml", "fullpath", "submit", "kms"];
 
     public bool Smoke { get; private set; }
@@ -20,6 +30,11 @@ internal sealed class BenchOptions
     public IReadOnlyList<string> Scenarios { get; private set; } = AllScenarios;
 
     public string? OutputDirectory { get; private set; }
+
+    /// <summary>Full runs measure what production runs (Release); only the smoke or an explicit flag may launch Debug services.</summary>
+    public bool AllowDebugServices { get; private set; }
+
+    public string ServicesConfiguration { get; } = BuildConfiguration;
 
     public static BenchOptions Parse(string[] args)
     {
@@ -61,8 +76,11 @@ internal sealed class BenchOptions
                 case "--out":
                     o.OutputDirectory = Next();
                     break;
+                case "--allow-debug-services":
+                    o.AllowDebugServices = true;
+                    break;
                 default:
-                    throw new ArgumentException("unknown argument " + args[i] + "; usage: [--smoke] [--duration 30s] [--warmup 2s] [--concurrency N] [--connections M] [--scenarios " + string.Join(",", AllScenarios) + "] [--out DIR]");
+                    throw new ArgumentException("unknown argument " + args[i] + "; usage: [--smoke] [--duration 30s] [--warmup 2s] [--concurrency N] [--connections M] [--scenarios " + string.Join(",", AllScenarios) + "] [--out DIR] [--allow-debug-services]");
             }
         }
 
@@ -72,6 +90,12 @@ internal sealed class BenchOptions
             o.Warmup = warmupSet ? o.Warmup : TimeSpan.FromSeconds(0.3);
             o.Concurrency = concurrencySet ? o.Concurrency : 2;
             o.Connections = connectionsSet ? o.Connections : 1;
+        }
+
+        if (!o.Smoke && !o.AllowDebugServices && BuildConfiguration != "Release")
+        {
+            throw new ArgumentException("a full run measures Release services: dotnet run -c Release --project bench/Strongroom.Bench -- ... "
+                + "(this driver is a Debug build, so its services are too; --allow-debug-services measures them anyway, labelled)");
         }
 
         if (o.Concurrency < 1 || o.Connections < 1)

@@ -20,8 +20,8 @@ Console.CancelKeyPress += (_, e) =>
 };
 
 var repo = DevLayout.FindRepoRoot(AppContext.BaseDirectory);
-await using var stack = new BenchStack(repo);
-Console.WriteLine($"==> starting the stack (temp state, ports shifted by {stack.Layout.PortOffset}); service logs in {stack.Layout.Logs}");
+await using var stack = new BenchStack(repo, options.ServicesConfiguration);
+Console.WriteLine($"==> starting the stack ({stack.Layout.Configuration} builds, temp state, ports shifted by {stack.Layout.PortOffset}); service logs in {stack.Layout.Logs}");
 try
 {
     await stack.StartAsync(cancel.Token);

@@ -79,7 +79,7 @@ internal sealed class Report(BenchOptions options)
         L();
         L($"- machine: {Environment.ProcessorCount} cores ({CpuModel()}), {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}; 1-min load average at start {F(_loadAverage, "0.00")}");
         L($"- load: closed loop, {options.Concurrency} concurrent callers over {options.Connections} HTTP/2 connections (one GrpcChannel + SocketsHttpHandler each, no extra connections), every caller presenting its client certificate (mTLS, TLS 1.3); warm-up {options.Warmup.TotalSeconds:0.#} s dropped, then {options.Duration.TotalSeconds:0.#} s measured per row");
-        L("- stack: kms, storage, signer, keyservice, runner, edge and the bench baseline server as real processes on 127.0.0.1, started by DevStack (Debug builds, as `dev up` runs them), temp state, shifted ports");
+        L($"- stack: kms, storage, signer, keyservice, runner, edge and the bench baseline server as real processes on 127.0.0.1, started by DevStack ({options.ServicesConfiguration} builds{(options.ServicesConfiguration == "Release" ? "" : ", as `dev up` runs them: slower than a deployment")}), temp state, shifted ports");
         L("- ratio: scenario throughput / baseline throughput, measured back to back in this run (full path: sum of the parts' p50 / full-path p50)");
         L();
         L("| scenario | baseline | scenario /s | baseline /s | ratio | target | scenario p50 / p99 ms | baseline p50 / p99 ms | errors | driver CPU |");

@@ -3,14 +3,25 @@ using Strongroom.Crypto;
 namespace Strongroom.Cli.Dev;
 
 /// <summary>Where the local stack keeps its state: one folder, <c>.dev/</c>, reset with <c>strongroom dev reset</c>.</summary>
-public sealed class DevLayout(string repoRoot, string stateRoot, int portOffset = 0)
+public sealed class DevLayout(string repoRoot, string stateRoot, int portOffset = 0, string configuration = DevLayout.DefaultConfiguration)
 {
+    /// <summary>What `dev up` builds and runs: the Debug build of every service.</summary>
+    public const string DefaultConfiguration = "Debug";
+
     public string RepoRoot { get; } = Path.GetFullPath(repoRoot);
 
     public string StateRoot { get; } = Path.GetFullPath(stateRoot);
 
     /// <summary>Added to every documented dev port (74xx); 0 for the developer's stack.</summary>
     public int PortOffset { get; } = portOffset;
+
+    /// <summary>
+    /// The build configuration whose output (services/*/bin/&lt;configuration&gt;) is built and launched:
+    /// Debug for `dev up` and the tests, Release for the benchmark's full runs.
+    /// </summary>
+    public string Configuration { get; } = configuration is "Debug" or "Release"
+        ? configuration
+        : throw new ArgumentException("the build configuration must be Debug or Release", nameof(configuration));
 
     public string Pki => Path.Combine(StateRoot, "pki");
 

@@ -21,7 +21,7 @@ public sealed partial class DevStack(DevLayout layout, TextWriter output) : IAsy
         foreach (var spec in ServiceSpec.All)
         {
             Step($"build {spec.Name}");
-            var exit = await RunAsync("dotnet", ["build", spec.ProjectPath(layout), "-c", "Debug", "--nologo", "-v", "q", "-clp:ErrorsOnly"], cancellationToken);
+            var exit = await RunAsync("dotnet", ["build", spec.ProjectPath(layout), "-c", layout.Configuration, "--nologo", "-v", "q", "-clp:ErrorsOnly"], cancellationToken);
             if (exit != 0)
             {
                 output.WriteLine($"  build of {spec.Name} failed (exit {exit}); run: dotnet build {spec.ProjectPath(layout)}");

@@ -9,7 +9,7 @@ public sealed record ServiceSpec(string Name, string ProjectFolder, string Assem
 {
     public string ProjectPath(DevLayout layout) => Path.Combine(layout.RepoRoot, "services", ProjectFolder, AssemblyName + ".csproj");
 
-    public string OutputFolder(DevLayout layout) => Path.Combine(layout.RepoRoot, "services", ProjectFolder, "bin", "Debug", "net10.0");
+    public string OutputFolder(DevLayout layout) => Path.Combine(layout.RepoRoot, "services", ProjectFolder, "bin", layout.Configuration, "net10.0");
 
     public string AssemblyPath(DevLayout layout) => Path.Combine(OutputFolder(layout), AssemblyName + ".dll");
 
