@@ -27,6 +27,7 @@ public static class EdgeExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.AddSingleton<ClientRateLimiter>();
+        services.AddSingleton<RoutableMethods>();
 
         services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection(ReverseProxySectionName))
@@ -39,6 +40,12 @@ public static class EdgeExtensions
     /// <summary>Maps the edge: guard first, then its own gRPC methods, the routes, and a fallback that answers UNIMPLEMENTED.</summary>
     public static WebApplication MapStrongroomEdge(this WebApplication app)
     {
+        if (app.Services.GetRequiredService<RoutableMethods>().BenchEnabled)
+        {
+            app.Logger.LogWarning("BENCHMARK ROUTE ENABLED (Edge:Bench:Enabled=true): this edge also forwards {Empty} and {Commit} to the bench baseline server; never enable this outside the benchmark harness",
+                RoutableMethods.BenchEmpty, RoutableMethods.BenchCommit);
+        }
+
         app.UseRouting();
         app.UseMiddleware<EdgeGuardMiddleware>();
         app.MapStrongroomDefaults();

@@ -24,12 +24,13 @@ public sealed class BackendHttpClientFactory(
     protected override bool CanReuseOldClient(ForwarderHttpClientContext context) =>
         // The base compares only the HTTP client settings; a changed expected identity needs a new client.
         base.CanReuseOldClient(context)
-        && EdgeRouteFilter.BackendIdentity(context.OldMetadata, context.ClusterId) == EdgeRouteFilter.BackendIdentity(context.NewMetadata, context.ClusterId);
+        && EdgeRouteFilter.NamedIdentity(context.OldMetadata, context.ClusterId) == EdgeRouteFilter.NamedIdentity(context.NewMetadata, context.ClusterId);
 
     protected override void ConfigureHandler(ForwarderHttpClientContext context, SocketsHttpHandler handler)
     {
         base.ConfigureHandler(context, handler);
-        var expected = EdgeRouteFilter.BackendIdentity(context.NewMetadata, context.ClusterId);
+        // The filter has already refused clusters whose identity serves nothing routable.
+        var expected = EdgeRouteFilter.NamedIdentity(context.NewMetadata, context.ClusterId);
         var backends = options.Value.Backends;
         handler.ConnectTimeout = backends.ConnectTimeout;
         handler.PooledConnectionLifetime = backends.ConnectionLifetime;

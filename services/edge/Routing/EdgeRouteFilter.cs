@@ -11,7 +11,7 @@ namespace Strongroom.Edge.Routing;
 /// only choose among the compiled client-facing methods, each sent to the backend it belongs to,
 /// over TLS to a cluster whose expected server identity is named.
 /// </summary>
-public sealed class EdgeRouteFilter : IProxyConfigFilter
+public sealed class EdgeRouteFilter(RoutableMethods routable) : IProxyConfigFilter
 {
     /// <summary>Cluster metadata key naming the service identity the backend's certificate must carry.</summary>
     public const string IdentityMetadataKey = "Identity";
@@ -50,10 +50,10 @@ public sealed class EdgeRouteFilter : IProxyConfigFilter
     public ValueTask<RouteConfig> ConfigureRouteAsync(RouteConfig route, ClusterConfig? cluster, CancellationToken cancel)
     {
         var path = route.Match.Path;
-        if (!ClientFacingMethods.TryGetBackend(path, out var owner))
+        if (!routable.TryGetBackend(path, out var owner))
         {
             throw Refuse($"route '{route.RouteId}' names '{path ?? "(every path)"}', which is not a client-facing method; "
-                + "the edge routes only: " + string.Join(", ", ClientFacingMethods.All.Keys.Order(StringComparer.Ordinal)));
+                + "the edge routes only: " + string.Join(", ", routable.All.Keys.Order(StringComparer.Ordinal)));
         }
 
         if (cluster is null)
@@ -77,11 +77,20 @@ public sealed class EdgeRouteFilter : IProxyConfigFilter
         return ValueTask.FromResult(route with { Match = route.Match with { Methods = [HttpMethods.Post] } });
     }
 
-    /// <summary>The service identity a cluster's backend must present; only services that own client-facing methods qualify.</summary>
-    public static WorkloadIdentity BackendIdentity(ClusterConfig cluster) =>
-        BackendIdentity(cluster.Metadata, cluster.ClusterId);
+    /// <summary>The service identity a cluster's backend must present; only services that own routable methods qualify.</summary>
+    public WorkloadIdentity BackendIdentity(ClusterConfig cluster)
+    {
+        var identity = NamedIdentity(cluster.Metadata, cluster.ClusterId);
+        if (!routable.All.Values.Contains(identity))
+        {
+            throw Refuse($"cluster '{cluster.ClusterId}' names {identity}, which serves no client-facing method");
+        }
 
-    public static WorkloadIdentity BackendIdentity(IReadOnlyDictionary<string, string>? metadata, string clusterId)
+        return identity;
+    }
+
+    /// <summary>The identity a cluster's metadata names (checked against the routable methods when the configuration is loaded).</summary>
+    public static WorkloadIdentity NamedIdentity(IReadOnlyDictionary<string, string>? metadata, string clusterId)
     {
         if (metadata is null || !metadata.TryGetValue(IdentityMetadataKey, out var value) || string.IsNullOrWhiteSpace(value))
         {
@@ -96,11 +105,6 @@ public sealed class EdgeRouteFilter : IProxyConfigFilter
         catch (FormatException)
         {
             throw Refuse($"cluster '{clusterId}' names '{value}', which is not a workload identity");
-        }
-
-        if (!ClientFacingMethods.All.Values.Contains(identity))
-        {
-            throw Refuse($"cluster '{clusterId}' names {identity}, which serves no client-facing method");
         }
 
         return identity;

@@ -9,7 +9,7 @@ namespace Strongroom.Edge.Routing;
 public static class ProxyPipeline
 {
     /// <summary>
-    /// Forwards only an exact, case-sensitive client-facing method path on a gRPC POST from a
+    /// Forwards only an exact, case-sensitive routable method path on a gRPC POST from a
     /// validated client. ASP.NET route matching ignores case and a trailing slash; the edge does not.
     /// </summary>
     public static async Task ExactMethodOnly(HttpContext context, Func<Task> next)
@@ -17,7 +17,7 @@ public static class ProxyPipeline
         var path = context.Request.Path.Value;
         var route = context.GetRouteModel().Config;
         var exact = string.Equals(path, route.Match.Path, StringComparison.Ordinal)
-            && ClientFacingMethods.All.ContainsKey(path!)
+            && context.RequestServices.GetRequiredService<RoutableMethods>().All.ContainsKey(path!)
             && context.Request.PathBase.Value is null or ""
             && HttpMethods.IsPost(context.Request.Method)
             && context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true;
