@@ -46,6 +46,9 @@ internal sealed class BenchStack : IAsyncDisposable
     /// </summary>
     public const string BaselineIdentity = "signer";
 
+    /// <summary>Concurrent jobs per runner during the bench (deployments choose their own; the default is 2).</summary>
+    public const int RunnerWorkers = 8;
+
     private Process? _baseline;
 
     private readonly string _state = Path.Combine(Path.GetTempPath(), "strongroom-bench-" + Guid.NewGuid().ToString("N"));
@@ -59,6 +62,8 @@ internal sealed class BenchStack : IAsyncDisposable
         Layout.Overrides["runner"] =
         [
             "--Runner:MaxActiveJobs=1000000",
+            // Jobs are I/O-bound (keyservice, signer, storage round trips, fsync'd queue writes): more than the default 2 at once.
+            $"--Runner:Workers={RunnerWorkers}",
             "--Runner:PollInterval=00:00:00.050",
             "--Runner:SubmitBurst=100000",
             "--Runner:SubmitsPerMinute=1000000",
@@ -71,6 +76,16 @@ internal sealed class BenchStack : IAsyncDisposable
             "--Edge:RateLimit:TokenLimit=1000000",
             "--Edge:RateLimit:TokensPerPeriod=1000000",
             "--Edge:RateLimit:ConcurrentRequestLimit=100000",
+            // The opt-in route to the baseline server (refused outside Development, never in deploy/),
+            // so "empty call / one fsync'd commit through the same edge" is a real baseline.
+            "--Edge:Bench:Enabled=true",
+            $"--Edge:Bench:Identity={BaselineIdentity}",
+            "--ReverseProxy:Clusters:bench:Metadata:Identity=" + BaselineIdentity,
+            $"--ReverseProxy:Clusters:bench:Destinations:bench:Address=https://127.0.0.1:{Layout.Port(7406)}",
+            "--ReverseProxy:Routes:bench-empty:ClusterId=bench",
+            "--ReverseProxy:Routes:bench-empty:Match:Path=/strongroom.bench.v1.Bench/Empty",
+            "--ReverseProxy:Routes:bench-commit:ClusterId=bench",
+            "--ReverseProxy:Routes:bench-commit:Match:Path=/strongroom.bench.v1.Bench/Commit",
         ];
         Stack = new DevStack(Layout, _log);
         _operator = new Connections(Layout.Pki, "operator/admin");
@@ -141,6 +156,23 @@ internal sealed class BenchStack : IAsyncDisposable
         Client = await RegisterAsync("bench", ct);
         await WaitPublishedAsync(RequestKid, ct);
         await WaitPublishedAsync(studioMl.Kid, ct);
+    }
+
+    /// <summary>
+    /// Restarts the runner with or without Runner:BenchDecryptOnly (the queue is durable, so accepted
+    /// jobs carry over): decrypt-only for "submit → decrypted", normal for rows that run jobs.
+    /// </summary>
+    public async Task RestartRunnerAsync(bool decryptOnly, CancellationToken ct)
+    {
+        var settings = Layout.Overrides["runner"];
+        settings.RemoveAll(a => a.StartsWith("--Runner:BenchDecryptOnly=", StringComparison.Ordinal));
+        settings.Add($"--Runner:BenchDecryptOnly={(decryptOnly ? "true" : "false")}");
+        await Stack.StopAsync(ServiceSpec.Runner);
+        Stack.Start(ServiceSpec.Runner);
+        if (!await Stack.WaitHealthyAsync(ServiceSpec.Runner, TimeSpan.FromSeconds(120), ct))
+        {
+            throw new InvalidOperationException($"the runner did not come back (decrypt-only {decryptOnly}):\n{Log}");
+        }
     }
 
     /// <summary>Starts bench/Strongroom.Bench.Baseline (built in the same configuration as the services) and waits for its health over mTLS.</summary>

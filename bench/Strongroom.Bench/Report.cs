@@ -18,10 +18,10 @@ internal sealed record KmsResult(long Messages, int DecryptCalls, int KeyVersion
 
 internal sealed class Report(BenchOptions options)
 {
-    private readonly double _loadAverage = ReadLoadAverage();
+    private readonly string _loadAverage = ReadLoadAverage();
     private readonly DateTime _started = DateTime.UtcNow;
 
-    private static readonly string[] PairIds = ["empty", "sign", "signstream", "hpke", "studioml", "fullpath", "submit"];
+    private static readonly string[] PairIds = ["empty", "getpublickey", "sign", "signstream", "hpke", "studioml", "fullpath", "submit"];
 
     public List<PairResult> Pairs { get; } = [];
 
@@ -50,7 +50,7 @@ internal sealed class Report(BenchOptions options)
         }
 
         var wanted = options.Scenarios.ToHashSet(StringComparer.Ordinal);
-        foreach (var id in PairIds.Where(wanted.Contains))
+        foreach (var id in PairIds.Where(id => wanted.Contains(id == "getpublickey" ? "empty" : id)))
         {
             if (!Pairs.Any(p => p.Id == id))
             {
@@ -77,7 +77,7 @@ internal sealed class Report(BenchOptions options)
         void L(string line = "") => sb.Append(line).Append('\n');
         L($"# Strongroom benchmark {(options.Smoke ? "(smoke run: numbers are not meaningful) " : "")}— {_started:yyyy-MM-dd HH:mm:ss} UTC");
         L();
-        L($"- machine: {Environment.ProcessorCount} cores ({CpuModel()}), {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}; 1-min load average at start {F(_loadAverage, "0.00")}");
+        L($"- machine: {Environment.ProcessorCount} cores ({CpuModel()}), {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}; load average (1/5/15 min) at start {_loadAverage}, at the end {ReadLoadAverage()}");
         L($"- load: closed loop, {options.Concurrency} concurrent callers over {options.Connections} HTTP/2 connections (one GrpcChannel + SocketsHttpHandler each, no extra connections), every caller presenting its client certificate (mTLS, TLS 1.3); warm-up {options.Warmup.TotalSeconds:0.#} s dropped, then {options.Duration.TotalSeconds:0.#} s measured per row");
         L($"- stack: kms, storage, signer, keyservice, runner, edge and the bench baseline server as real processes on 127.0.0.1, started by DevStack ({options.ServicesConfiguration} builds{(options.ServicesConfiguration == "Release" ? "" : ", as `dev up` runs them: slower than a deployment")}), temp state, shifted ports");
         L("- ratio: scenario throughput / baseline throughput, measured back to back in this run (full path: sum of the parts' p50 / full-path p50)");
@@ -184,15 +184,16 @@ internal sealed class Report(BenchOptions options)
         }
     }
 
-    private static double ReadLoadAverage()
+    /// <summary>The 1, 5 and 15 minute load averages, as `uptime` shows them.</summary>
+    private static string ReadLoadAverage()
     {
         try
         {
-            return double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture);
+            return string.Join(" / ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
         }
-        catch (Exception ex) when (ex is IOException or FormatException)
+        catch (IOException)
         {
-            return double.NaN;
+            return "unknown";
         }
     }
 }

@@ -28,6 +28,7 @@ internal sealed class Scenarios
     private readonly byte[] _input = Encoding.UTF8.GetBytes("{\"bench\":true}\n");
     private readonly Bench.V1.Bench.BenchClient[] _benchAsClient;
     private readonly Bench.V1.Bench.BenchClient[] _benchAsRunner;
+    private readonly Bench.V1.Bench.BenchClient[] _benchViaEdge;
     private readonly KeyServiceApi.KeyService.KeyServiceClient[] _keyServiceViaEdge;
     private readonly Runner.V1.Runner.RunnerClient[] _runnerViaEdge;
     private readonly StorageApi.Storage.StorageClient[] _storageViaEdge;
@@ -49,6 +50,7 @@ internal sealed class Scenarios
         _benchAsRunner = [.. stack.Invokers("runner", stack.BaselineAddress, BenchStack.BaselineIdentity, m).Select(i => new Bench.V1.Bench.BenchClient(i))];
         var edge = stack.Invokers("client/bench", layout.EdgeAddress, "edge", m);
         _keyServiceViaEdge = [.. edge.Select(i => new KeyServiceApi.KeyService.KeyServiceClient(i))];
+        _benchViaEdge = [.. edge.Select(i => new Bench.V1.Bench.BenchClient(i))];
         _runnerViaEdge = [.. edge.Select(i => new Runner.V1.Runner.RunnerClient(i))];
         _storageViaEdge = [.. edge.Select(i => new StorageApi.Storage.StorageClient(i))];
         _signerAsRunner = [.. stack.Invokers("runner", ServiceSpec.Signer.PublicAddress(layout), "signer", m).Select(i => new SignerApi.Signer.SignerClient(i))];
@@ -58,15 +60,24 @@ internal sealed class Scenarios
     {
         var kmsBefore = _stack.AuditCount("kms", "Decrypt");
         var wanted = new HashSet<string>(_o.Scenarios, StringComparer.Ordinal);
+        var decryptOnly = false;
         foreach (var id in BenchOptions.AllScenarios.Where(wanted.Contains))
         {
             _output.WriteLine($"==> scenario {id}");
+            if (id is "hpke" or "studioml" && !decryptOnly)
+            {
+                // From here on the runner opens each job and ends it without running it (Runner:BenchDecryptOnly).
+                await _stack.RestartRunnerAsync(decryptOnly: true, ct);
+                decryptOnly = true;
+            }
+
             switch (id)
             {
                 case "empty":
-                    await PairAsync("empty", "cheapest client-facing call through the edge (keyservice GetPublicKey)", "bench Empty, direct, client certificate", "report",
-                        "the edge routes only compiled client-facing methods, so the bench server cannot be reached through it (see docs/benchmarks.md)",
-                        Measure("GetPublicKey via edge", GetPublicKeyViaEdge), Measure("Empty direct", EmptyAsClient), ct);
+                    await PairAsync("empty", "bench Empty through the edge (client certificate → edge → bench server)", "bench Empty, direct, client certificate", "report", null,
+                        Measure("Empty via edge", EmptyViaEdge), Measure("Empty direct", EmptyAsClient), ct);
+                    await PairAsync("getpublickey", "cheapest client-facing call through the edge (keyservice GetPublicKey)", "bench Empty through the same edge", "report", null,
+                        Measure("GetPublicKey via edge", GetPublicKeyViaEdge), Measure("Empty via edge", EmptyViaEdge), ct);
                     break;
                 case "sign":
                     await PairAsync("sign", "Sign (unary), runner certificate → signer", "bench Empty, runner certificate, direct (same path shape)", "≥ 0.60", null,
@@ -81,26 +92,26 @@ internal sealed class Scenarios
                     await BaselineOnlyAsync(RawHpkeOpen(), ct);
                     await BaselineOnlyAsync(RawEd25519(), ct);
                     break;
-                case "hpke":
-                    await PairAsync("hpke", "HPKE submit → SUCCEEDED (/bin/true) through the edge — stand-in for submit → decrypted", "cheapest client-facing call through the edge (GetPublicKey)", "≥ 0.40 (for submit → decrypted)",
-                        "includes queueing, the sandboxed job, signing and storing: the runner has no decrypt-only mode (needed: Runner:BenchDecryptOnly)",
-                        Measure("Submit→succeeded", SubmitAndWait), Measure("GetPublicKey via edge", GetPublicKeyViaEdge), ct);
-                    break;
-                case "studioml":
-                    await PairAsync("studioml", "StudioML submit → SUCCEEDED (/bin/true) through the edge — stand-in for submit → decrypted", $"raw in-process RSA-4096 OAEP decrypt, {_o.Concurrency} threads on the same cores", "≥ 0.85 (for submit → decrypted)",
-                        "includes queueing, keyservice's RSA unwrap, the sandboxed job, signing and storing: the runner has no decrypt-only mode (needed: Runner:BenchDecryptOnly)",
-                        Measure("StudioML submit→succeeded", StudioMlAndWait), RawRsaDecrypt(), ct);
-                    break;
                 case "fullpath":
                     await FullPathAsync(ct);
                     break;
+                case "hpke":
+                    await PairAsync("hpke", "HPKE submit → decrypted through the edge (runner in decrypt-only mode: keyservice Decapsulate, plaintext opened in the runner, no job started)", "bench Empty through the same edge", "≥ 0.40",
+                        "each caller submits, then watches its job until the runner reports it decrypted (WatchJob); jobs/s",
+                        Measure("HPKE submit→decrypted", SubmitAndWaitDecrypted), Measure("Empty via edge", EmptyViaEdge), ct);
+                    break;
+                case "studioml":
+                    await PairAsync("studioml", "StudioML submit → decrypted through the edge (runner in decrypt-only mode: keyservice RSA-4096 unwrap, plaintext opened in the runner, no job started)", $"raw in-process RSA-4096 OAEP decrypt, {_o.Concurrency} threads on the same cores", "≥ 0.85",
+                        "each caller submits, then watches its job until the runner reports it decrypted (WatchJob); jobs/s",
+                        Measure("StudioML submit→decrypted", StudioMlAndWaitDecrypted), RawRsaDecrypt(), ct);
+                    break;
                 case "submit":
-                    await PairAsync("submit", "Submit accepted (durable), HPKE envelope, through the edge", "bench Commit (one fsync'd SQLite insert), direct", "≥ 0.70",
-                        "baseline is direct, not through the edge (the edge cannot route to the bench server); the accepted jobs then run",
-                        Measure("Submit accepted", SubmitOnly), Measure("Commit direct", CommitAsClient), ct);
+                    await PairAsync("submit", "Submit accepted (durable), HPKE envelope, through the edge", "bench Commit (one fsync'd SQLite insert) through the same edge", "≥ 0.70",
+                        decryptOnly ? "the accepted jobs are then drained by the runner in decrypt-only mode" : "the accepted jobs then run",
+                        Measure("Submit accepted", SubmitOnly), Measure("Commit via edge", CommitViaEdge), ct);
                     break;
                 case "kms":
-                    await KmsAsync(kmsBefore, ct);
+                    await KmsAsync(kmsBefore, decryptOnly, ct);
                     break;
             }
         }
@@ -152,9 +163,15 @@ internal sealed class Scenarios
         return 1;
     }
 
-    private async Task<int> CommitAsClient(int caller, CancellationToken ct)
+    private async Task<int> EmptyViaEdge(int caller, CancellationToken ct)
     {
-        await _benchAsClient[caller % _benchAsClient.Length].CommitAsync(new CommitRequest { Payload = ByteString.CopyFrom(_payload) }, cancellationToken: ct);
+        await _benchViaEdge[caller % _benchViaEdge.Length].EmptyAsync(new EmptyRequest(), cancellationToken: ct);
+        return 1;
+    }
+
+    private async Task<int> CommitViaEdge(int caller, CancellationToken ct)
+    {
+        await _benchViaEdge[caller % _benchViaEdge.Length].CommitAsync(new CommitRequest { Payload = ByteString.CopyFrom(_payload) }, cancellationToken: ct);
         return 1;
     }
 
@@ -209,26 +226,46 @@ internal sealed class Scenarios
         return 1;
     }
 
-    private async Task<int> StudioMlAndWait(int caller, CancellationToken ct)
+    private async Task<int> SubmitAndWaitDecrypted(int caller, CancellationToken ct)
+    {
+        var accepted = await SubmitAsync(caller, ct);
+        await WaitDecryptedAsync(caller, accepted.JobId, ct);
+        return 1;
+    }
+
+    private async Task<int> StudioMlAndWaitDecrypted(int caller, CancellationToken ct)
     {
         var message = Strongroom.Client.RequestBuilder.BuildStudioMl(_stack.StudioMlKey, _stack.Client.Signing, _studioMlRequest);
         var accepted = await _runnerViaEdge[caller % _runnerViaEdge.Length].SubmitAsync(new SubmitRequest { StudiomlMessage = ByteString.CopyFrom(message) }, cancellationToken: ct);
         Interlocked.Increment(ref _jobsSubmitted);
-        await WaitSucceededAsync(caller, accepted.JobId, ct);
+        Volatile.Write(ref _lastJobId, accepted.JobId);
+        await WaitDecryptedAsync(caller, accepted.JobId, ct);
         return 1;
     }
 
-    private async Task<Job> WaitSucceededAsync(int caller, string jobId, CancellationToken ct)
+    /// <summary>The runner's reason for a job its decrypt-only mode opened (JobProcessor.BenchDecryptedReason).</summary>
+    private const string DecryptedReason = "benchmark decrypt-only mode: the request was decrypted and not run";
+
+    private Task<Job> WaitSucceededAsync(int caller, string jobId, CancellationToken ct) =>
+        WaitEndAsync(caller, jobId, j => j.Status == JobStatus.Succeeded, ct);
+
+    private Task<Job> WaitDecryptedAsync(int caller, string jobId, CancellationToken ct) =>
+        WaitEndAsync(caller, jobId, j => j.Status == JobStatus.Cancelled && j.Reason == DecryptedReason, ct);
+
+    private static bool IsTerminal(Job job) => job.Status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Rejected or JobStatus.Cancelled;
+
+    /// <summary>Watches a job until it ends; an end other than <paramref name="expected"/> is an error.</summary>
+    private async Task<Job> WaitEndAsync(int caller, string jobId, Func<Job, bool> expected, CancellationToken ct)
     {
         using var call = _runnerViaEdge[caller % _runnerViaEdge.Length].WatchJob(new WatchJobRequest { JobId = jobId }, cancellationToken: ct);
         await foreach (var update in call.ResponseStream.ReadAllAsync(ct))
         {
-            if (update.Job.Status == JobStatus.Succeeded)
+            if (expected(update.Job))
             {
                 return update.Job;
             }
 
-            if (update.Job.Status is JobStatus.Failed or JobStatus.Rejected)
+            if (IsTerminal(update.Job))
             {
                 throw new InvalidOperationException($"job {jobId} ended {update.Job.Status}: {update.Job.Reason}");
             }
@@ -393,13 +430,13 @@ internal sealed class Scenarios
     }
 
     /// <summary>Waits until the last accepted job ended, then counts kms Decrypt calls over every message of the run.</summary>
-    private async Task KmsAsync(int kmsBefore, CancellationToken ct)
+    private async Task KmsAsync(int kmsBefore, bool decryptOnly, CancellationToken ct)
     {
         var drain = Stopwatch.StartNew();
         var last = Volatile.Read(ref _lastJobId);
         if (last is null)
         {
-            await SubmitAndWait(0, ct);
+            await (decryptOnly ? SubmitAndWaitDecrypted(0, ct) : SubmitAndWait(0, ct));
             last = _lastJobId!;
         }
 
@@ -408,7 +445,8 @@ internal sealed class Scenarios
         var drained = true;
         try
         {
-            await WaitSucceededAsync(0, last, timeout.Token);
+            // Jobs are leased oldest first, so the last one accepted ends last.
+            await (decryptOnly ? WaitDecryptedAsync(0, last, timeout.Token) : WaitSucceededAsync(0, last, timeout.Token));
         }
         catch (Exception ex) when (ex is OperationCanceledException or RpcException or InvalidOperationException)
         {

@@ -78,6 +78,15 @@ public sealed class RunnerOptions
     /// <summary>The operator's jobs by name. A request can only ever name one of these.</summary>
     public Dictionary<string, JobOptions> Jobs { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Benchmark harness only (bench/ sets it; refused outside Development and with PostgreSQL; never in
+    /// deploy/): each leased job is opened through keyservice as usual — unwrap or decapsulate, with
+    /// keyservice's checks — and the plaintext zeroed, then the job ends CANCELLED with
+    /// <c>BenchDecryptedReason</c> without a sandbox, signature or stored result. It tells a client
+    /// whether its request decrypted, so it must never run where real clients submit.
+    /// </summary>
+    public bool BenchDecryptOnly { get; set; }
+
     public DownstreamOptions KeyService { get; set; } = new() { Address = "https://127.0.0.1:7402", Identity = "keyservice" };
 
     public DownstreamOptions Signer { get; set; } = new() { Address = "https://127.0.0.1:7403", Identity = "signer" };

@@ -38,6 +38,9 @@ public sealed partial class JobProcessor(
     /// <summary>The one reason every failure after the private-key operation gives (no decryption oracle).</summary>
     public const string OpenFailedReason = "the request could not be decrypted";
 
+    /// <summary>How a job ends in <see cref="RunnerOptions.BenchDecryptOnly"/> mode once its plaintext was opened.</summary>
+    public const string BenchDecryptedReason = "benchmark decrypt-only mode: the request was decrypted and not run";
+
     public async Task ProcessAsync(JobLease lease, CancellationToken stopping)
     {
         ArgumentNullException.ThrowIfNull(lease);
@@ -105,6 +108,14 @@ public sealed partial class JobProcessor(
         if (input is null)
         {
             await FinishAsync(job, fence, JobStatus.Rejected, OpenFailedReason, 0, cancellationToken);
+            return null;
+        }
+
+        if (options.BenchDecryptOnly)
+        {
+            // The plaintext was held here; nothing runs, signs or stores.
+            CryptographicOperations.ZeroMemory(input);
+            await FinishAsync(job, fence, JobStatus.Cancelled, BenchDecryptedReason, 0, cancellationToken);
             return null;
         }
 

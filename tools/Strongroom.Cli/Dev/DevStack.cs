@@ -161,6 +161,35 @@ public sealed partial class DevStack(DevLayout layout, TextWriter output) : IAsy
         Step($"killed {spec.Name} (SIGKILL)");
     }
 
+    /// <summary>SIGTERM and wait (kill after 10 s): a clean stop of one service, e.g. to restart it with other settings.</summary>
+    public async Task StopAsync(ServiceSpec spec)
+    {
+        var process = ProcessOf(spec);
+        await StopProcessAsync(process);
+        _running.RemoveAll(r => r.Process == process);
+        process.Dispose();
+        Step($"stopped {spec.Name}");
+    }
+
+    private static async Task StopProcessAsync(Process process)
+    {
+        if (process.HasExited)
+        {
+            return;
+        }
+
+        _ = Kill(process.Id, SigTerm);
+        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            await process.WaitForExitAsync(grace.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         for (var i = _running.Count - 1; i >= 0; i--)
@@ -171,17 +200,7 @@ public sealed partial class DevStack(DevLayout layout, TextWriter output) : IAsy
                 continue;
             }
 
-            _ = Kill(process.Id, SigTerm);
-            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            try
-            {
-                await process.WaitForExitAsync(grace.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-
+            await StopProcessAsync(process);
             Step($"stopped {spec.Name}");
             process.Dispose();
         }

@@ -1,0 +1,65 @@
+using System.Text.RegularExpressions;
+using Strongroom.Deployment.Tests.Support;
+using Strongroom.Testing;
+
+namespace Strongroom.Deployment.Tests;
+
+/// <summary>
+/// The benchmark's switches — the edge's route to the bench server (Edge:Bench) and the runner's
+/// decrypt-only mode (Runner:BenchDecryptOnly) — are set only by bench/, never by a deployment.
+/// </summary>
+public sealed partial class BenchSwitchTests
+{
+    /// <summary>Every file a deployment is made from: compose, deploy/ (k8s, compose init, Pulumi), the Dockerfiles and the services' shipped appsettings.</summary>
+    private static IEnumerable<string> DeploymentInputs()
+    {
+        yield return DeploymentFiles.Compose;
+        var deploy = Path.Combine(RepoPaths.Root, "deploy");
+        foreach (var file in Directory.EnumerateFiles(deploy, "*", SearchOption.AllDirectories))
+        {
+            var relative = Path.GetRelativePath(deploy, file).Split(Path.DirectorySeparatorChar);
+            if (!relative.Any(part => part is "node_modules" or "bin" or "obj"))
+            {
+                yield return file;
+            }
+        }
+
+        foreach (var service in Directory.EnumerateDirectories(Path.Combine(RepoPaths.Root, "services")))
+        {
+            foreach (var file in Directory.EnumerateFiles(service, "appsettings*.json").Append(Path.Combine(service, "Dockerfile")).Where(File.Exists))
+            {
+                yield return file;
+            }
+        }
+    }
+
+    // Edge__Bench__Enabled, Edge:Bench:Identity, "Bench": { ... } under Edge, Runner__BenchDecryptOnly, BenchDecryptOnly: true ...
+    [GeneratedRegex(@"Bench(__|:|""\s*:)|BenchDecryptOnly|strongroom\.bench\.", RegexOptions.IgnoreCase)]
+    private static partial Regex BenchSwitch();
+
+    [Fact]
+    public void No_deployment_file_enables_the_edge_bench_route_or_the_runner_decrypt_only_mode()
+    {
+        var inputs = DeploymentInputs().ToList();
+        Assert.Contains(inputs, f => f.EndsWith(Path.Combine("k8s", "edge.yaml"), StringComparison.Ordinal));
+        Assert.Contains(inputs, f => f.EndsWith(Path.Combine("runner", "appsettings.json"), StringComparison.Ordinal));
+
+        var offending = inputs
+            .SelectMany(f => File.ReadLines(f).Select((line, i) => (File: f, Line: i + 1, Text: line)))
+            .Where(l => BenchSwitch().IsMatch(l.Text))
+            .Select(l => $"{Path.GetRelativePath(RepoPaths.Root, l.File)}:{l.Line}: {l.Text.Trim()}")
+            .ToList();
+
+        Assert.Empty(offending);
+    }
+
+    [Theory]
+    [InlineData("edge")]
+    [InlineData("runner")]
+    public void The_edge_and_runner_images_run_in_production_where_both_switches_are_refused_at_start(string service)
+    {
+        var dockerfile = File.ReadAllText(DeploymentFiles.Dockerfile(service));
+
+        Assert.Contains("DOTNET_ENVIRONMENT=Production", dockerfile, StringComparison.Ordinal);
+    }
+}
