@@ -74,6 +74,12 @@ public static class Jws
 {
     public const string Algorithm = "EdDSA";
 
+    /// <summary>Longest protected-header segment verified (characters of base64url); this profile's headers are well under 1 KiB.</summary>
+    public const int MaxProtectedHeaderLength = 8 * 1024;
+
+    /// <summary>64 bytes of unpadded base64url.</summary>
+    private const int EncodedSignatureLength = 86;
+
     private static readonly HashSet<string> ReservedForSigner = new(StringComparer.Ordinal) { "alg", "kid" };
 
     /// <summary>Members that make a verifier fetch or trust a key named by the token itself.</summary>
@@ -129,13 +135,25 @@ public static class Jws
             return JwsVerificationResult.Failed(JwsVerificationStatus.Malformed, "no JWS");
         }
 
-        string[] segments = jws.Split('.');
-        if (segments.Length != 3)
+        // Split by position rather than String.Split, so an oversized segment is refused by its length before it is copied.
+        int first = jws.IndexOf('.', StringComparison.Ordinal);
+        int second = first < 0 ? -1 : jws.IndexOf('.', first + 1);
+        if (second < 0 || jws.IndexOf('.', second + 1) >= 0)
         {
             return JwsVerificationResult.Failed(JwsVerificationStatus.Malformed, "a compact JWS has three segments");
         }
 
-        return VerifySegments(segments[0], segments[1], segments[2], keyByKid, detachedPayload, understoodCriticalMembers);
+        if (first > MaxProtectedHeaderLength)
+        {
+            return JwsVerificationResult.Failed(JwsVerificationStatus.Malformed, "header is larger than " + MaxProtectedHeaderLength + " characters");
+        }
+
+        if (jws.Length - second - 1 != EncodedSignatureLength)
+        {
+            return JwsVerificationResult.Failed(JwsVerificationStatus.Malformed, "signature is not 64 bytes of canonical base64url");
+        }
+
+        return VerifySegments(jws[..first], jws[(first + 1)..second], jws[(second + 1)..], keyByKid, detachedPayload, understoodCriticalMembers);
     }
 
     /// <summary>Verifies a flattened JSON JWS with one key.</summary>
@@ -240,6 +258,17 @@ public static class Jws
 
     private static JwsVerificationResult VerifySegments(string headerSegment, string payloadSegment, string signatureSegment, Func<string?, Ed25519PublicKey?> keyByKid, byte[]? detachedPayload, IReadOnlyCollection<string>? understoodCriticalMembers)
     {
+        // Sizes first, so a huge header or signature segment is refused before it is decoded or parsed.
+        if (headerSegment.Length > MaxProtectedHeaderLength)
+        {
+            return JwsVerificationResult.Failed(JwsVerificationStatus.Malformed, "header is larger than " + MaxProtectedHeaderLength + " characters");
+        }
+
+        if (signatureSegment.Length != EncodedSignatureLength)
+        {
+            return JwsVerificationResult.Failed(JwsVerificationStatus.Malformed, "signature is not 64 bytes of canonical base64url");
+        }
+
         if (!StrictBase64.TryDecodeUrl(headerSegment, out byte[]? headerBytes))
         {
             return JwsVerificationResult.Failed(JwsVerificationStatus.Malformed, "header is not canonical unpadded base64url");

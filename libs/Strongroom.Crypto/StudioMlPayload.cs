@@ -54,6 +54,9 @@ public static class StudioMlPayload
     public const int TagSize = Sodium.SecretBoxMacBytes;
     public const int RsaKeySizeBits = RsaOaepSha256.KeySizeBits;
 
+    /// <summary>Characters of padded base64 for one wrapped key (512 bytes → 684).</summary>
+    public const int EncodedWrappedKeyLength = (WrappedKeySize + 2) / 3 * 4;
+
     /// <summary>Seals <paramref name="plaintext"/> to an RSA-4096 public key as a StudioML client does.</summary>
     public static string Seal(RSA rsaPublicKey, ReadOnlySpan<byte> plaintext)
     {
@@ -80,6 +83,13 @@ public static class StudioMlPayload
         if (comma < 0 || payload.IndexOf(',', comma + 1) >= 0)
         {
             return StudioMlPayloadError.CommaCount;
+        }
+
+        // A K field longer than one RSA block's base64 cannot decode to it, canonical or not:
+        // refused before anything is decoded, so a huge field costs no allocation.
+        if (comma > EncodedWrappedKeyLength)
+        {
+            return StudioMlPayloadError.WrappedKeyLength;
         }
 
         if (!StrictBase64.TryDecode(payload.AsSpan(0, comma), out byte[]? wrapped) ||
