@@ -79,6 +79,15 @@ public sealed class RunnerOptions
     public Dictionary<string, JobOptions> Jobs { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>
+    /// How long a key-log answer about a client key or request key that let a request through is
+    /// reused at Submit (and for result sealing) before storage is asked again: the bound within which
+    /// a revoked or disabled key is refused by the runner (keyservice re-checks uncached before any
+    /// decryption). Zero turns the cache off.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan KeyCacheTtl { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// Benchmark harness only (bench/ sets it; refused outside Development and with PostgreSQL; never in
     /// deploy/): each leased job is opened through keyservice as usual — unwrap or decapsulate, with
     /// keyservice's checks — and the plaintext zeroed, then the job ends CANCELLED with

@@ -36,8 +36,15 @@ public static partial class RunnerExtensions
         services.AddSingleton(sp => Downstream(sp, o => o.KeyService, i => new KeyServiceApi.KeyService.KeyServiceClient(i)));
         services.AddSingleton(sp => Downstream(sp, o => o.Signer, i => new SignerApi.Signer.SignerClient(i)));
         services.AddSingleton(sp => Downstream(sp, o => o.Storage, i => new StorageApi.Storage.StorageClient(i)));
-        services.AddSingleton<IClientKeyDirectory>(sp => new StorageClientKeyDirectory(sp.GetRequiredService<StorageApi.Storage.StorageClient>()));
-        services.AddSingleton<IServiceKeyDirectory>(sp => new StorageServiceKeyDirectory(sp.GetRequiredService<StorageApi.Storage.StorageClient>()));
+        // Key-log answers reused for at most Runner:KeyCacheTtl: Submit would otherwise ask storage three times per request.
+        services.AddSingleton<IClientKeyDirectory>(sp => new CachingClientKeyDirectory(
+            new StorageClientKeyDirectory(sp.GetRequiredService<StorageApi.Storage.StorageClient>()),
+            sp.GetRequiredService<RunnerOptions>().KeyCacheTtl,
+            sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IServiceKeyDirectory>(sp => new CachingServiceKeyDirectory(
+            new StorageServiceKeyDirectory(sp.GetRequiredService<StorageApi.Storage.StorageClient>()),
+            sp.GetRequiredService<RunnerOptions>().KeyCacheTtl,
+            sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<RequestVerifier>();
         services.AddSingleton<JobSignal>();
         services.AddSingleton<SubmitRateLimiter>();
