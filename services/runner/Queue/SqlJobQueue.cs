@@ -17,6 +17,10 @@ public abstract class SqlJobQueue : IDisposable
     protected abstract Task<(DbConnection Connection, Func<ValueTask> Release)> LeaseConnectionAsync(CancellationToken cancellationToken);
 
     /// <summary>A transaction that may write (SQLite: BEGIN IMMEDIATE).</summary>
+    /// <summary>A connection for a single read (GetAsync); by default the same as for writes.</summary>
+    protected virtual Task<(DbConnection Connection, Func<ValueTask> Release)> LeaseReadConnectionAsync(CancellationToken cancellationToken) =>
+        LeaseConnectionAsync(cancellationToken);
+
     protected abstract Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken);
 
     /// <summary>Appended to the lease candidate query: PostgreSQL skips rows another replica holds locked.</summary>
@@ -57,6 +61,7 @@ public abstract class SqlJobQueue : IDisposable
         CREATE TABLE IF NOT EXISTS seen (
             replay_key {blob} PRIMARY KEY,
             keep_until {intType} NOT NULL);
+        CREATE INDEX IF NOT EXISTS seen_keep_until ON seen(keep_until);
         """;
 
     private const string Columns =
@@ -260,7 +265,8 @@ public abstract class SqlJobQueue : IDisposable
 
     public async Task<JobRecord?> GetAsync(string jobId, CancellationToken cancellationToken)
     {
-        var (c, release) = await LeaseConnectionAsync(cancellationToken);
+        // WatchJob and GetJob read here many times per job: they need not wait behind an fsync'd write.
+        var (c, release) = await LeaseReadConnectionAsync(cancellationToken);
         try
         {
             var rows = await QueryAsync(c, null, $"SELECT {Columns} FROM jobs WHERE job_id = @id", Read, cancellationToken, ("id", jobId));

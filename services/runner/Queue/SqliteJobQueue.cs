@@ -7,14 +7,21 @@ namespace Strongroom.Runner.Queue;
 /// <summary>
 /// The single-machine default: one SQLite file (created 0600) in WAL mode with synchronous=FULL,
 /// so an accepted job is on disk before Submit returns and survives kill -9. One connection; every
-/// write is BEGIN IMMEDIATE, so leases are serialized.
+/// write is BEGIN IMMEDIATE, so leases are serialized. Single reads of a job use a second,
+/// read-only connection (WAL readers see the last commit and never wait for a writer's fsync).
 /// </summary>
 public sealed class SqliteJobQueue : SqlJobQueue
 {
     private readonly SqliteConnection _connection;
+    private readonly SqliteConnection _reader;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly SemaphoreSlim _readGate = new(1, 1);
 
-    private SqliteJobQueue(SqliteConnection connection) => _connection = connection;
+    private SqliteJobQueue(SqliteConnection connection, SqliteConnection reader)
+    {
+        _connection = connection;
+        _reader = reader;
+    }
 
     public static SqliteJobQueue Open(string path)
     {
@@ -43,7 +50,29 @@ public sealed class SqliteJobQueue : SqlJobQueue
             throw;
         }
 
-        return new SqliteJobQueue(connection);
+        var reader = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        try
+        {
+            reader.Open();
+        }
+        catch
+        {
+            reader.Dispose();
+            connection.Dispose();
+            throw;
+        }
+
+        return new SqliteJobQueue(connection, reader);
+    }
+
+    protected override async Task<(DbConnection Connection, Func<ValueTask> Release)> LeaseReadConnectionAsync(CancellationToken cancellationToken)
+    {
+        await _readGate.WaitAsync(cancellationToken);
+        return (_reader, () =>
+        {
+            _readGate.Release();
+            return ValueTask.CompletedTask;
+        });
     }
 
     protected override async Task<(DbConnection Connection, Func<ValueTask> Release)> LeaseConnectionAsync(CancellationToken cancellationToken)
@@ -63,7 +92,9 @@ public sealed class SqliteJobQueue : SqlJobQueue
 
     public override void Dispose()
     {
+        _reader.Dispose();
         _connection.Dispose();
         _gate.Dispose();
+        _readGate.Dispose();
     }
 }
