@@ -20,7 +20,11 @@ public sealed record HpkeMessageKeyMaterial(byte[] AeadKey, byte[] BaseNonce);
 /// </summary>
 public sealed class MessageKeys(KeyCustodian custodian, KeyServiceOptions options, RequestVerifier verifier, RequestLedger ledger, TimeProvider time)
 {
+    /// <summary>Expired ledger rows are garbage (expired envelopes are refused before the ledger); sweeping them on every call scanned the table.</summary>
+    private static readonly TimeSpan PurgeInterval = TimeSpan.FromMinutes(1);
+
     private readonly ConcurrentDictionary<string, (string Key, int Version)> _kidIndex = new(StringComparer.Ordinal);
+    private long _nextPurge;
 
     /// <summary>
     /// StudioML: verifies the request (client key from the key log, owner, signature, replay
@@ -110,7 +114,7 @@ public sealed class MessageKeys(KeyCustodian custodian, KeyServiceOptions option
         using var lease = await custodian.AcquireAsync(keyName, version, cancellationToken);
 
         // The last check: spend one decapsulation of this request id, durably, before the X25519 operation.
-        await ledger.PurgeExpiredAsync(time.GetUtcNow().ToUnixTimeSeconds() - (long)RequestVerifier.Skew.TotalSeconds, cancellationToken);
+        await PurgeExpiredNowAndThenAsync(cancellationToken);
         await ledger.SpendAsync(RequestLedger.StrongroomKey(header.ClientIdentity, header.RequestId.Span), header.ExpiresAt, cancellationToken);
 
         // --- From here on: no exception reaches the caller. ---
@@ -157,6 +161,19 @@ public sealed class MessageKeys(KeyCustodian custodian, KeyServiceOptions option
     }
 
     /// <summary>The key and version an X25519 recipient kid names (never the import key).</summary>
+    /// <summary>At most once per <see cref="PurgeInterval"/>: forgets ledger rows of envelopes that can no longer be accepted.</summary>
+    private async Task PurgeExpiredNowAndThenAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        var due = Interlocked.Read(ref _nextPurge);
+        if (now < due || Interlocked.CompareExchange(ref _nextPurge, now + (long)PurgeInterval.TotalSeconds, due) != due)
+        {
+            return;
+        }
+
+        await ledger.PurgeExpiredAsync(now - (long)RequestVerifier.Skew.TotalSeconds, cancellationToken);
+    }
+
     public async Task<(string Key, int Version)> ResolveKidAsync(string kid, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(kid) || kid.Length > 64)
