@@ -19,6 +19,9 @@ public sealed record SignOutcome(string Jws, string Kid, string KeyName, int Ver
 /// </summary>
 public sealed class ResultSigner(SignerKeys keys, SignerOptions options, TimeProvider time)
 {
+    /// <summary>A version's public key never changes, so neither does its kid (an RFC 7638 thumbprint: JSON and SHA-256 per call otherwise).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _kids = new(StringComparer.Ordinal);
+
     public const string ResultType = "strongroom-result";
     public const string ConfigType = "strongroom-config";
 
@@ -46,7 +49,7 @@ public sealed class ResultSigner(SignerKeys keys, SignerOptions options, TimePro
         // Only the primary version signs, and the primary is always enabled: disabled, destroyed and
         // revoked versions can never be chosen here.
         using var lease = await keys.Custodian.AcquireAsync(name, null, cancellationToken);
-        var kid = SignerKeys.KidOf(lease.Version.PublicKey);
+        var kid = _kids.GetOrAdd(Convert.ToBase64String(lease.Version.PublicKey), static (_, publicKey) => SignerKeys.KidOf(publicKey), lease.Version.PublicKey);
         var iat = time.GetUtcNow().ToUnixTimeSeconds();
         KeyValuePair<string, JsonNode?>[] members =
         [
