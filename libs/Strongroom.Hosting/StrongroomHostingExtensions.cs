@@ -79,7 +79,7 @@ public static class StrongroomHostingExtensions
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = options.MaxReceiveMessageBytes + 1024L;
+            ApplyLimits(kestrel.Limits, options);
             var sp = kestrel.ApplicationServices;
             var serverTls = new ServerTls(serverCertificate, sp.GetRequiredService<PeerCertificateValidator>(), audit, tls.HandshakeTimeout);
             serverTls.Listen(kestrel, options.Listeners.Public, "public");
@@ -94,6 +94,28 @@ public static class StrongroomHostingExtensions
             }
         });
         return builder;
+    }
+
+    /// <summary>Kestrel's limits from <see cref="StrongroomHostingOptions.Limits"/>, for every listener of the process.</summary>
+    public static void ApplyLimits(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerLimits limits, StrongroomHostingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        ArgumentNullException.ThrowIfNull(options);
+        var l = options.Limits;
+        // gRPC frames: 5 bytes of prefix per message; a body larger than one message plus slack is refused by Kestrel before gRPC buffers it.
+        limits.MaxRequestBodySize = options.MaxReceiveMessageBytes + 1024L;
+        limits.MaxConcurrentConnections = l.MaxConcurrentConnections;
+        limits.MaxConcurrentUpgradedConnections = 0;
+        limits.MaxRequestHeadersTotalSize = l.MaxRequestHeadersTotalSize;
+        limits.MaxRequestHeaderCount = l.MaxRequestHeaderCount;
+        limits.RequestHeadersTimeout = l.RequestHeadersTimeout;
+        limits.KeepAliveTimeout = l.KeepAliveTimeout;
+        limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(l.MinRequestBodyBytesPerSecond, l.MinDataRateGracePeriod);
+        limits.MinResponseDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(l.MinResponseBytesPerSecond, l.MinDataRateGracePeriod);
+        limits.Http2.MaxStreamsPerConnection = l.MaxStreamsPerConnection;
+        limits.Http2.MaxRequestHeaderFieldSize = l.MaxRequestHeaderFieldSize;
+        limits.Http2.HeaderTableSize = l.HeaderTableSize;
+        limits.Http2.MaxFrameSize = l.MaxFrameSize;
     }
 
     /// <summary>Maps the endpoints every service has: gRPC health, reflection and the audit head.</summary>

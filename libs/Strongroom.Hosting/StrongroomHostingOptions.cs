@@ -27,6 +27,63 @@ public sealed class StrongroomHostingOptions
     /// <summary>Largest request message accepted, in bytes; larger ones get RESOURCE_EXHAUSTED.</summary>
     [Range(1024, 64 * 1024 * 1024)]
     public int MaxReceiveMessageBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Connection, header, stream and slow-client limits of every listener (docs/hosting.md, "Input limits").</summary>
+    [Required]
+    public InputLimitOptions Limits { get; set; } = new();
+}
+
+/// <summary>
+/// Kestrel's limits, stated here so every service has the same documented ones rather than whatever
+/// the framework version defaults to. They bound what one peer can make a service hold before any
+/// handler (or the policy) runs: a request is read whole before authorization.
+/// </summary>
+public sealed class InputLimitOptions
+{
+    /// <summary>Open connections per process, all listeners together, counted from accept (before TLS); more are closed at once.</summary>
+    [Range(16, 1_000_000)]
+    public long MaxConcurrentConnections { get; set; } = 1024;
+
+    /// <summary>Concurrent HTTP/2 streams (calls) per connection; the client queues the rest.</summary>
+    [Range(1, 10_000)]
+    public int MaxStreamsPerConnection { get; set; } = 100;
+
+    /// <summary>Request header block (names + values, all of them) in bytes; larger requests are refused (HTTP 431 → the call fails).</summary>
+    [Range(4 * 1024, 1024 * 1024)]
+    public int MaxRequestHeadersTotalSize { get; set; } = 32 * 1024;
+
+    /// <summary>Request headers (metadata entries) per call.</summary>
+    [Range(8, 10_000)]
+    public int MaxRequestHeaderCount { get; set; } = 100;
+
+    /// <summary>One HTTP/2 header field (name + value) after HPACK decoding, in bytes.</summary>
+    [Range(1024, 1024 * 1024)]
+    public int MaxRequestHeaderFieldSize { get; set; } = 16 * 1024;
+
+    /// <summary>HPACK dynamic table the server keeps per connection, in bytes.</summary>
+    [Range(0, 64 * 1024)]
+    public int HeaderTableSize { get; set; } = 4096;
+
+    /// <summary>Largest HTTP/2 frame payload the server accepts, in bytes (RFC 9113 minimum 16 KiB).</summary>
+    [Range(16 * 1024, 16 * 1024 * 1024 - 1)]
+    public int MaxFrameSize { get; set; } = 16 * 1024;
+
+    /// <summary>Slowest request body accepted after the grace period, in bytes per second (unary calls; gRPC lifts it for client-streaming ones).</summary>
+    [Range(1, 1024 * 1024)]
+    public double MinRequestBodyBytesPerSecond { get; set; } = 240;
+
+    /// <summary>Slowest response a client may read after the grace period, in bytes per second.</summary>
+    [Range(1, 1024 * 1024)]
+    public double MinResponseBytesPerSecond { get; set; } = 240;
+
+    /// <summary>Grace before the body and response rates are enforced.</summary>
+    public TimeSpan MinDataRateGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Time allowed for a request's headers to arrive once its stream started.</summary>
+    public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>An HTTP/2 connection with no open stream for this long is closed (a GOAWAY; clients reconnect).</summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(130);
 }
 
 public sealed class TlsFileOptions
