@@ -50,8 +50,8 @@ public sealed partial class PostgresJobQueue : SqlJobQueue
         return (connection, connection.DisposeAsync);
     }
 
-    protected override async Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken) =>
-        await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, cancellationToken);
+    protected override async Task<QueueWrite> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        new TransactionWrite(await connection.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, cancellationToken));
 
     protected override bool IsUniqueViolation(DbException exception) => exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
 

@@ -21,7 +21,32 @@ public abstract class SqlJobQueue : IDisposable
     protected virtual Task<(DbConnection Connection, Func<ValueTask> Release)> LeaseReadConnectionAsync(CancellationToken cancellationToken) =>
         LeaseConnectionAsync(cancellationToken);
 
-    protected abstract Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken);
+    protected abstract Task<QueueWrite> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// One write of the queue: its commands run with <see cref="Transaction"/>; CommitAsync keeps
+    /// its changes, disposing without it undoes them. When the caller is answered is up to the
+    /// store (SQLite answers after the group commit that includes it; see SqliteJobQueue).
+    /// </summary>
+    protected abstract class QueueWrite : IAsyncDisposable
+    {
+        /// <summary>What the write's commands are bound to (null when the store manages the transaction itself).</summary>
+        public abstract DbTransaction? Transaction { get; }
+
+        public abstract Task CommitAsync(CancellationToken cancellationToken);
+
+        public abstract ValueTask DisposeAsync();
+    }
+
+    /// <summary>A write that is exactly one database transaction.</summary>
+    protected sealed class TransactionWrite(DbTransaction transaction) : QueueWrite
+    {
+        public override DbTransaction? Transaction => transaction;
+
+        public override Task CommitAsync(CancellationToken cancellationToken) => transaction.CommitAsync(cancellationToken);
+
+        public override ValueTask DisposeAsync() => transaction.DisposeAsync();
+    }
 
     /// <summary>Appended to the lease candidate query: PostgreSQL skips rows another replica holds locked.</summary>
     protected virtual string LockClause => "";
@@ -80,14 +105,14 @@ public abstract class SqlJobQueue : IDisposable
         try
         {
             await using var tx = await BeginWriteAsync(c, cancellationToken);
-            await ExecuteAsync(c, tx, "DELETE FROM seen WHERE keep_until < @now", cancellationToken, ("now", now));
-            var seen = await ScalarAsync(c, tx, "SELECT COUNT(*) FROM seen WHERE replay_key = @k", cancellationToken, ("k", newJob.ReplayKey));
+            await ExecuteAsync(c, tx.Transaction, "DELETE FROM seen WHERE keep_until < @now", cancellationToken, ("now", now));
+            var seen = await ScalarAsync(c, tx.Transaction, "SELECT COUNT(*) FROM seen WHERE replay_key = @k", cancellationToken, ("k", newJob.ReplayKey));
             if (seen > 0)
             {
                 return EnqueueOutcome.Replayed;
             }
 
-            var active = await ScalarAsync(c, tx, "SELECT COUNT(*) FROM jobs WHERE status = @q OR status = @r", cancellationToken, ("q", Queued), ("r", Running));
+            var active = await ScalarAsync(c, tx.Transaction, "SELECT COUNT(*) FROM jobs WHERE status = @q OR status = @r", cancellationToken, ("q", Queued), ("r", Running));
             if (active >= maxActive)
             {
                 return EnqueueOutcome.QueueFull;
@@ -95,7 +120,7 @@ public abstract class SqlJobQueue : IDisposable
 
             try
             {
-                await ExecuteAsync(c, tx, "INSERT INTO seen (replay_key, keep_until) VALUES (@k, @u)", cancellationToken, ("k", newJob.ReplayKey), ("u", newJob.ReplayKeepUntil));
+                await ExecuteAsync(c, tx.Transaction, "INSERT INTO seen (replay_key, keep_until) VALUES (@k, @u)", cancellationToken, ("k", newJob.ReplayKey), ("u", newJob.ReplayKeepUntil));
             }
             catch (DbException ex) when (IsUniqueViolation(ex))
             {
@@ -105,7 +130,7 @@ public abstract class SqlJobQueue : IDisposable
 
             await ExecuteAsync(
                 c,
-                tx,
+                tx.Transaction,
                 "INSERT INTO jobs (job_id, owner, job_name, format, request, request_digest, sealed_to_kid, status, submit_time) " +
                 "VALUES (@id, @owner, @name, @format, @request, @digest, @kid, @status, @now)",
                 cancellationToken,
@@ -135,7 +160,7 @@ public abstract class SqlJobQueue : IDisposable
                 await using var tx = await BeginWriteAsync(c, cancellationToken);
                 var candidates = await QueryAsync(
                     c,
-                    tx,
+                    tx.Transaction,
                     $"SELECT {Columns} FROM jobs WHERE (status = @q OR status = @r) AND lease_expires < @now ORDER BY seq LIMIT 1{LockClause}",
                     Read,
                     cancellationToken,
@@ -148,7 +173,7 @@ public abstract class SqlJobQueue : IDisposable
                 var job = candidates[0];
                 if (job.CancelRequested)
                 {
-                    await ExecuteAsync(c, tx, "UPDATE jobs SET status = @s, finish_time = @now, fence = fence + 1, lease_owner = NULL WHERE job_id = @id", cancellationToken,
+                    await ExecuteAsync(c, tx.Transaction, "UPDATE jobs SET status = @s, finish_time = @now, fence = fence + 1, lease_owner = NULL WHERE job_id = @id", cancellationToken,
                         ("s", (long)JobStatus.Cancelled), ("now", now), ("id", job.JobId));
                     await tx.CommitAsync(cancellationToken);
                     continue;
@@ -156,7 +181,7 @@ public abstract class SqlJobQueue : IDisposable
 
                 if (job.Attempts >= maxAttempts && job.Pending is null)
                 {
-                    await ExecuteAsync(c, tx, "UPDATE jobs SET status = @s, reason = @reason, finish_time = @now, fence = fence + 1, lease_owner = NULL WHERE job_id = @id", cancellationToken,
+                    await ExecuteAsync(c, tx.Transaction, "UPDATE jobs SET status = @s, reason = @reason, finish_time = @now, fence = fence + 1, lease_owner = NULL WHERE job_id = @id", cancellationToken,
                         ("s", (long)JobStatus.Failed), ("reason", $"gave up after {maxAttempts} attempts (each ended without a result: the runner stopped or lost its lease while running it)"), ("now", now), ("id", job.JobId));
                     await tx.CommitAsync(cancellationToken);
                     continue;
@@ -165,7 +190,7 @@ public abstract class SqlJobQueue : IDisposable
                 var fence = job.Fence + 1;
                 await ExecuteAsync(
                     c,
-                    tx,
+                    tx.Transaction,
                     "UPDATE jobs SET status = @r, fence = @fence, attempts = attempts + 1, lease_owner = @owner, lease_expires = @until, start_time = @now WHERE job_id = @id",
                     cancellationToken,
                     ("r", Running), ("fence", fence), ("owner", replica), ("until", leaseUntil), ("now", now), ("id", job.JobId));
@@ -233,7 +258,7 @@ public abstract class SqlJobQueue : IDisposable
         try
         {
             await using var tx = await BeginWriteAsync(c, cancellationToken);
-            await ExecuteAsync(c, tx, "UPDATE jobs SET lease_expires = 0 WHERE status = @r", cancellationToken, ("r", Running));
+            await ExecuteAsync(c, tx.Transaction, "UPDATE jobs SET lease_expires = 0 WHERE status = @r", cancellationToken, ("r", Running));
             await tx.CommitAsync(cancellationToken);
         }
         finally
@@ -249,9 +274,9 @@ public abstract class SqlJobQueue : IDisposable
         try
         {
             await using var tx = await BeginWriteAsync(c, cancellationToken);
-            await ExecuteAsync(c, tx, "UPDATE jobs SET status = @s, reason = @reason, finish_time = @now, fence = fence + 1 WHERE job_id = @id AND status = @q", cancellationToken,
+            await ExecuteAsync(c, tx.Transaction, "UPDATE jobs SET status = @s, reason = @reason, finish_time = @now, fence = fence + 1 WHERE job_id = @id AND status = @q", cancellationToken,
                 ("s", (long)JobStatus.Cancelled), ("reason", reason), ("now", now), ("id", jobId), ("q", Queued));
-            await ExecuteAsync(c, tx, "UPDATE jobs SET cancel_requested = 1, reason = @reason WHERE job_id = @id AND status = @r", cancellationToken,
+            await ExecuteAsync(c, tx.Transaction, "UPDATE jobs SET cancel_requested = 1, reason = @reason WHERE job_id = @id AND status = @r", cancellationToken,
                 ("reason", reason), ("id", jobId), ("r", Running));
             await tx.CommitAsync(cancellationToken);
         }
@@ -320,7 +345,7 @@ public abstract class SqlJobQueue : IDisposable
         try
         {
             await using var tx = await BeginWriteAsync(c, cancellationToken);
-            var changed = await ExecuteAsync(c, tx, sql, cancellationToken, parameters);
+            var changed = await ExecuteAsync(c, tx.Transaction, sql, cancellationToken, parameters);
             await tx.CommitAsync(cancellationToken);
             return changed == 1;
         }
