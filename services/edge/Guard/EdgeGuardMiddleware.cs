@@ -1,5 +1,7 @@
 using Grpc.AspNetCore.Server;
 using Grpc.Core;
+using Microsoft.Extensions.Options;
+using Strongroom.Hosting;
 using Strongroom.Hosting.Audit;
 using Strongroom.Hosting.Tls;
 using Strongroom.Pki;
@@ -12,10 +14,14 @@ namespace Strongroom.Edge.Guard;
 /// on the public listener admits only validated, non-denied <c>client/*</c> identities within
 /// their rate limit. Then one of three things happens: a configured client-facing route is
 /// forwarded (public listener only), one of the edge's own gRPC methods (health, audit head) is
-/// served, or the call is answered UNIMPLEMENTED without contacting any backend.
+/// served, or the call is answered UNIMPLEMENTED without contacting any backend. Admitted calls stay
+/// registered until they end, so a client denied meanwhile has them aborted within one
+/// <c>Strongroom:Tls:ReloadInterval</c> (<see cref="OpenRequests"/>).
 /// </summary>
-public sealed class EdgeGuardMiddleware(RequestDelegate next, IDenyList denyList, ClientRateLimiter limiter, AuditTrail audit)
+public sealed class EdgeGuardMiddleware(RequestDelegate next, IDenyList denyList, ClientRateLimiter limiter, AuditTrail audit, IOptions<StrongroomHostingOptions> hosting, TimeProvider time) : IDisposable
 {
+    private readonly OpenRequests _open = new(denyList, hosting.Value.Tls.ReloadInterval > TimeSpan.Zero ? hosting.Value.Tls.ReloadInterval : TimeSpan.FromSeconds(1), time);
+
     /// <summary>Every header in this namespace is the edge's to set; none is ever taken from a caller.</summary>
     public const string ReservedHeaderPrefix = "x-strongroom-";
 
@@ -82,8 +88,12 @@ public sealed class EdgeGuardMiddleware(RequestDelegate next, IDenyList denyList
         }
 
         EdgeClient.Set(context, peer);
+        using var open = _open.Register(peer, context);
         await next(context);
     }
+
+    /// <summary>The middleware lives as long as the application; this only stops the sweep timer.</summary>
+    public void Dispose() => _open.Dispose();
 
     private static void StripReservedHeaders(IHeaderDictionary headers)
     {

@@ -64,9 +64,29 @@ public sealed class ResilienceStack : IAsyncLifetime
             "--Runner:SubmitBurst=100000",
             "--Runner:SubmitsPerMinute=600000",
             "--Runner:Jobs:cat:Command=/bin/cat",
+            // A job that stays running, so a WatchJob stream stays open (identity churn).
+            "--Runner:Jobs:sleep:Command=/bin/sleep",
+            "--Runner:Jobs:sleep:Arguments:0=20",
         ];
+        foreach (var spec in ServiceSpec.All)
+        {
+            // Every service re-reads this file every Strongroom:Tls:ReloadInterval (docs/hosting.md).
+            Layout.Overrides.TryAdd(spec.Name, []);
+            Layout.Overrides[spec.Name].Add($"--Strongroom:DenyListFile={DenyListFile}");
+        }
+
+        foreach (var (service, args) in Layout.Overrides)
+        {
+            _baseOverrides[service] = [.. args];
+        }
+
         Stack = new DevStack(Layout, _log);
     }
+
+    private readonly Dictionary<string, List<string>> _baseOverrides = new(StringComparer.Ordinal);
+
+    /// <summary>The deny-list file every service of the stack watches (absent at start: nobody denied).</summary>
+    public string DenyListFile => Path.Combine(State, "denylist");
 
     public string State { get; }
 
@@ -215,6 +235,47 @@ public sealed class ResilienceStack : IAsyncLifetime
         Assert.True(await Stack.WaitHealthyAsync(spec, TimeSpan.FromSeconds(120), ct), $"{service} did not come back\n{Log}");
         return started.Elapsed.TotalSeconds;
     }
+
+    /// <summary>
+    /// Restarts <paramref name="service"/> (SIGKILL, start, healthy) with the fixture's settings
+    /// followed by <paramref name="extra"/>, which win over them (the last value of a command-line
+    /// key wins); an empty <paramref name="extra"/> restores the fixture's settings.
+    /// </summary>
+    public async Task RestartWithAsync(string service, IReadOnlyList<string> extra, CancellationToken ct)
+    {
+        Layout.Overrides[service] = [.. _baseOverrides[service], .. extra];
+        await KillAndRestartAsync(service, ct);
+        await RefreshConnectionsAsync(service, ct);
+    }
+
+    /// <summary>
+    /// Calls gRPC health through every cached invoker that points at <paramref name="service"/>
+    /// until it answers, so the next test does not spend its first call finding out that the
+    /// pooled connection died with the old process.
+    /// </summary>
+    public async Task RefreshConnectionsAsync(string service, CancellationToken ct)
+    {
+        var addresses = new HashSet<string>(StringComparer.Ordinal) { PublicAddress(service), AdminAddress(service) };
+        foreach (var ((_, address), invoker) in _invokers.Where(i => addresses.Contains(i.Key.Address)))
+        {
+            var health = new Grpc.Health.V1.Health.HealthClient(invoker);
+            for (var attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    await health.CheckAsync(new Grpc.Health.V1.HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: ct);
+                    break;
+                }
+                catch (RpcException) when (attempt < 40)
+                {
+                    await Task.Delay(250, ct);
+                }
+            }
+        }
+    }
+
+    /// <summary>The process id of <paramref name="service"/> (`dotnet service.dll` runs the service in that process).</summary>
+    public int Pid(string service) => Stack.ProcessOf(Spec(service)).Id;
 
     /// <summary>A signed HPKE envelope as the SDK builds it (DESIGN §3.2).</summary>
     public Envelope Envelope(TestClient client, string job, byte[] input)
