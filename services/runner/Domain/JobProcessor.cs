@@ -50,7 +50,7 @@ public sealed partial class JobProcessor(
         var renewal = RenewAsync(job.JobId, lease.Fence, state, run);
         try
         {
-            signal.Notify();
+            signal.NotifyJob(job.JobId);
             var pending = job.Pending ?? await RunAsync(job, lease.Fence, state, run.Token);
             if (pending is not null && !state.Lost)
             {
@@ -73,7 +73,7 @@ public sealed partial class JobProcessor(
         {
             await run.CancelAsync();
             await renewal;
-            signal.Notify();
+            signal.NotifyJob(job.JobId);
         }
     }
 

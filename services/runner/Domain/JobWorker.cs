@@ -42,11 +42,13 @@ public sealed partial class JobWorker(
         {
             try
             {
+                // Taken before looking, so a job accepted while this worker finds none still wakes it.
+                var workArrived = signal.WorkArrived;
                 var now = time.GetUtcNow();
                 var lease = await queue.LeaseAsync(worker, now.ToUnixTimeSeconds(), (now + options.LeaseDuration).ToUnixTimeSeconds(), options.MaxAttempts, stoppingToken);
                 if (lease is null)
                 {
-                    await signal.WaitAsync(options.PollInterval, stoppingToken);
+                    await JobSignal.WaitAsync(workArrived, options.PollInterval, stoppingToken);
                     continue;
                 }
 

@@ -35,17 +35,27 @@ public sealed class RunnerGrpc(RequestIntake intake, SqlJobQueue queue, SubmitRa
     public override async Task WatchJob(Api.WatchJobRequest request, IServerStreamWriter<Api.WatchJobResponse> responseStream, ServerCallContext context)
     {
         var job = await ReadableJobAsync(request.JobId, context);
-        await responseStream.WriteAsync(new Api.WatchJobResponse { Job = job.ToContract() }, context.CancellationToken);
-        while (!job.IsTerminal)
+        // Taken before each write and read: a change meanwhile still wakes this watcher.
+        var changed = signal.JobChanged(job.JobId);
+        try
         {
-            await signal.WaitAsync(options.PollInterval, context.CancellationToken);
-            var now = await queue.GetAsync(job.JobId, context.CancellationToken) ?? job;
-            if (now.Status != job.Status || now.Attempts != job.Attempts || now.Reason != job.Reason)
+            await responseStream.WriteAsync(new Api.WatchJobResponse { Job = job.ToContract() }, context.CancellationToken);
+            while (!job.IsTerminal)
             {
-                await responseStream.WriteAsync(new Api.WatchJobResponse { Job = now.ToContract() }, context.CancellationToken);
-            }
+                await JobSignal.WaitAsync(changed, options.PollInterval, context.CancellationToken);
+                changed = signal.JobChanged(job.JobId);
+                var now = await queue.GetAsync(job.JobId, context.CancellationToken) ?? job;
+                if (now.Status != job.Status || now.Attempts != job.Attempts || now.Reason != job.Reason)
+                {
+                    await responseStream.WriteAsync(new Api.WatchJobResponse { Job = now.ToContract() }, context.CancellationToken);
+                }
 
-            job = now;
+                job = now;
+            }
+        }
+        finally
+        {
+            signal.Forget(job.JobId, changed);
         }
     }
 
@@ -103,6 +113,7 @@ public sealed class RunnerAdminGrpc(SqlJobQueue queue, JobSignal signal, TimePro
 
         context.AuditKey(request.JobId);
         var job = await queue.CancelAsync(request.JobId, reason, time.GetUtcNow().ToUnixTimeSeconds(), context.CancellationToken);
+        signal.NotifyJob(request.JobId);
         signal.Notify();
         return new Api.CancelJobResponse { Job = job!.ToContract() };
     }
