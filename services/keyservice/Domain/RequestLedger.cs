@@ -20,6 +20,18 @@ public sealed class RequestLedger : IDisposable
     private readonly SqliteConnection _connection;
     private readonly SemaphoreSlim _gate = new(1, 1);
 
+    /// <summary>Grants per group commit at most, so the first of a group waits a bounded time.</summary>
+    private const int MaxGroup = 32;
+
+    /// <summary>A write whose group was not committed by then commits it itself (its committer went away).</summary>
+    private static readonly TimeSpan StragglerDelay = TimeSpan.FromMilliseconds(50);
+
+    private int _waiting;
+
+    // Guarded by _gate.
+    private Group? _group;
+    private long _savepoints;
+
     private RequestLedger(SqliteConnection connection) => _connection = connection;
 
     public static RequestLedger Open(string path)
@@ -59,73 +71,56 @@ public sealed class RequestLedger : IDisposable
 
     /// <summary>
     /// Spends one unwrap of <paramref name="replayKey"/> durably, or refuses: FAILED_PRECONDITION once
-    /// the request was completed, RESOURCE_EXHAUSTED after <see cref="MaxUnwraps"/>.
+    /// the request was completed, RESOURCE_EXHAUSTED after <see cref="MaxUnwraps"/>. Returns only
+    /// after the COMMIT that holds the grant (see <see cref="WriteAsync"/>).
     /// </summary>
-    public async Task SpendAsync(byte[] replayKey, long? expiresAt, CancellationToken cancellationToken)
+    public Task SpendAsync(byte[] replayKey, long? expiresAt, CancellationToken cancellationToken) => WriteAsync(() =>
     {
-        await _gate.WaitAsync(cancellationToken);
-        try
+        var (unwraps, completed) = Read(replayKey);
+        if (completed)
         {
-            using var transaction = _connection.BeginTransaction();
-            var (unwraps, completed) = Read(replayKey, transaction);
-            if (completed)
-            {
-                throw StrongroomException.FailedPrecondition("request already completed: keyservice unwraps it no more");
-            }
-
-            if (unwraps >= MaxUnwraps)
-            {
-                throw StrongroomException.ResourceExhausted($"request already unwrapped {MaxUnwraps} times: its unwrap budget is spent");
-            }
-
-            using var command = _connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = """
-                INSERT INTO request_budget (replay_key, unwraps, completed, expires_at) VALUES ($k, 1, 0, $e)
-                ON CONFLICT (replay_key) DO UPDATE SET unwraps = unwraps + 1
-                """;
-            command.Parameters.AddWithValue("$k", replayKey);
-            command.Parameters.AddWithValue("$e", (object?)expiresAt ?? DBNull.Value);
-            command.ExecuteNonQuery();
-            transaction.Commit();
+            throw StrongroomException.FailedPrecondition("request already completed: keyservice unwraps it no more");
         }
-        finally
+
+        if (unwraps >= MaxUnwraps)
         {
-            _gate.Release();
+            throw StrongroomException.ResourceExhausted($"request already unwrapped {MaxUnwraps} times: its unwrap budget is spent");
         }
-    }
+
+        using var command = _connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO request_budget (replay_key, unwraps, completed, expires_at) VALUES ($k, 1, 0, $e)
+            ON CONFLICT (replay_key) DO UPDATE SET unwraps = unwraps + 1
+            """;
+        command.Parameters.AddWithValue("$k", replayKey);
+        command.Parameters.AddWithValue("$e", (object?)expiresAt ?? DBNull.Value);
+        command.ExecuteNonQuery();
+        return 0;
+    }, cancellationToken);
 
     /// <summary>Marks the request completed, durably; idempotent.</summary>
-    public async Task CompleteAsync(byte[] replayKey, CancellationToken cancellationToken)
+    public Task CompleteAsync(byte[] replayKey, CancellationToken cancellationToken) => WriteAsync(() =>
     {
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            using var command = _connection.CreateCommand();
-            command.CommandText = """
-                INSERT INTO request_budget (replay_key, unwraps, completed) VALUES ($k, 0, 1)
-                ON CONFLICT (replay_key) DO UPDATE SET completed = 1
-                """;
-            command.Parameters.AddWithValue("$k", replayKey);
-            command.ExecuteNonQuery();
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+        using var command = _connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO request_budget (replay_key, unwraps, completed) VALUES ($k, 0, 1)
+            ON CONFLICT (replay_key) DO UPDATE SET completed = 1
+            """;
+        command.Parameters.AddWithValue("$k", replayKey);
+        return command.ExecuteNonQuery();
+    }, cancellationToken);
 
     /// <summary>The unwraps granted so far and whether the request is completed.</summary>
     public async Task<(int Unwraps, bool Completed)> GetAsync(byte[] replayKey, CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken);
+        await EnterAsync(cancellationToken);
         try
         {
-            return Read(replayKey, null);
+            return Read(replayKey);
         }
         finally
         {
-            _gate.Release();
+            Leave();
         }
     }
 
@@ -133,32 +128,168 @@ public sealed class RequestLedger : IDisposable
     /// Forgets Strongroom requests whose expiry (plus skew) is before <paramref name="before"/>:
     /// their envelopes are refused as expired anyway. StudioML digests never expire.
     /// </summary>
-    public async Task<int> PurgeExpiredAsync(long before, CancellationToken cancellationToken)
+    public Task<int> PurgeExpiredAsync(long before, CancellationToken cancellationToken) => WriteAsync(() =>
     {
-        await _gate.WaitAsync(cancellationToken);
+        using var command = _connection.CreateCommand();
+        command.CommandText = "DELETE FROM request_budget WHERE expires_at IS NOT NULL AND expires_at < $b";
+        command.Parameters.AddWithValue("$b", before);
+        return command.ExecuteNonQuery();
+    }, cancellationToken);
+
+    /// <summary>
+    /// Group commit: a write arriving while another holds the connection joins one open
+    /// BEGIN IMMEDIATE transaction in its own SAVEPOINT (a refusal rolls back only itself), and the
+    /// last writer (or the 32nd) commits — one fsync for the group instead of one per Decapsulate,
+    /// which serialized every unwrap behind the disk. A write returns only after the COMMIT that
+    /// holds it, so a grant is still durable before the private-key operation it pays for; if that
+    /// COMMIT fails, every write in it fails and no key operation follows.
+    /// </summary>
+    private async Task<T> WriteAsync<T>(Func<T> work, CancellationToken cancellationToken)
+    {
+        await EnterAsync(cancellationToken);
+        Group? joined = null;
+        T result;
         try
         {
-            using var command = _connection.CreateCommand();
-            command.CommandText = "DELETE FROM request_budget WHERE expires_at IS NOT NULL AND expires_at < $b";
-            command.Parameters.AddWithValue("$b", before);
-            return command.ExecuteNonQuery();
+            if (_group is null)
+            {
+                Run("BEGIN IMMEDIATE");
+                _group = new Group();
+            }
+
+            var savepoint = "w" + (++_savepoints).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            Run("SAVEPOINT " + savepoint);
+            try
+            {
+                result = work();
+            }
+            catch
+            {
+                Run("ROLLBACK TO " + savepoint);
+                Run("RELEASE " + savepoint);
+                throw;
+            }
+
+            Run("RELEASE " + savepoint);
+            joined = _group;
+            joined.Writes++;
         }
         finally
         {
-            _gate.Release();
+            Leave();
         }
+
+        await AwaitCommitAsync(joined!);
+        return result;
+    }
+
+    private async Task EnterAsync(CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _waiting);
+        try
+        {
+            await _gate.WaitAsync(cancellationToken);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
+        }
+    }
+
+    /// <summary>Under the gate: commits the open group when nobody else is waiting to join it, then lets the next one in.</summary>
+    private void Leave()
+    {
+        if (_group is { } group && (Volatile.Read(ref _waiting) == 0 || group.Writes >= MaxGroup))
+        {
+            CommitGroup();
+        }
+
+        _gate.Release();
+    }
+
+    private async Task AwaitCommitAsync(Group group)
+    {
+        while (true)
+        {
+            if (await Task.WhenAny(group.Committed.Task, Task.Delay(StragglerDelay)) == group.Committed.Task)
+            {
+                await group.Committed.Task;
+                return;
+            }
+
+            // Whoever was meant to commit (a waiter that gave up, say) did not: commit it here.
+            await _gate.WaitAsync(CancellationToken.None);
+            try
+            {
+                if (ReferenceEquals(_group, group))
+                {
+                    CommitGroup();
+                }
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+    }
+
+    private void CommitGroup()
+    {
+        var group = _group!;
+        _group = null;
+        try
+        {
+            Run("COMMIT");
+            group.Committed.TrySetResult();
+        }
+#pragma warning disable CA1031 // Every write of the group gets the failure; the connection must stay usable.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            try
+            {
+                Run("ROLLBACK");
+            }
+            catch (SqliteException)
+            {
+                // SQLite already rolled back.
+            }
+
+            group.Committed.TrySetException(ex);
+        }
+    }
+
+    private void Run(string sql)
+    {
+        using var command = _connection.CreateCommand();
+#pragma warning disable CA2100 // Constant statements and generated savepoint names only.
+        command.CommandText = sql;
+#pragma warning restore CA2100
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>The grants sharing one open transaction, answered together when it commits.</summary>
+    private sealed class Group
+    {
+        public TaskCompletionSource Committed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int Writes { get; set; }
     }
 
     public void Dispose()
     {
+        if (_group is not null)
+        {
+            CommitGroup();
+        }
+
         _connection.Dispose();
         _gate.Dispose();
     }
 
-    private (int Unwraps, bool Completed) Read(byte[] replayKey, SqliteTransaction? transaction)
+    private (int Unwraps, bool Completed) Read(byte[] replayKey)
     {
         using var command = _connection.CreateCommand();
-        command.Transaction = transaction;
         command.CommandText = "SELECT unwraps, completed FROM request_budget WHERE replay_key = $k";
         command.Parameters.AddWithValue("$k", replayKey);
         using var reader = command.ExecuteReader();
