@@ -219,13 +219,14 @@ public sealed class IdentityChurnTests(ResilienceStack stack)
         var firstServedAgain = calls.Where(c => c.StartedAt >= liftedAt && c.Status == StatusCode.OK).Select(c => (c.StartedAt - liftedAt).TotalSeconds).DefaultIfEmpty(double.NaN).Min();
         var streamAfter = (ended.Item1 - deniedAt).TotalSeconds;
         // The refused handshake is audited from the TLS layer (docs/hosting.md), naming carol.
-        var handshakeAudited = (await File.ReadAllLinesAsync(Path.Combine(stack.Layout.Data("edge"), "audit.log"), Ct))
-            .Any(l => l.Contains("\"tls.handshake\"", StringComparison.Ordinal) && l.Contains("client/carol", StringComparison.Ordinal) && l.Contains("identity is on the deny-list", StringComparison.Ordinal));
+        var edgeAudit = await File.ReadAllLinesAsync(Path.Combine(stack.Layout.Data("edge"), "audit.log"), Ct);
+        var handshakeAudited = edgeAudit.Any(l => l.Contains("\"tls.handshake\"", StringComparison.Ordinal) && l.Contains("client/carol", StringComparison.Ordinal) && l.Contains("identity is on the deny-list", StringComparison.Ordinal));
+        var abortAudited = edgeAudit.Any(l => l.Contains("\"ABORTED\"", StringComparison.Ordinal) && l.Contains("client/carol", StringComparison.Ordinal) && l.Contains("/WatchJob", StringComparison.Ordinal));
         var ops = load.Operations.ToList();
         var errors = ops.Where(o => o.Error is not null).ToList();
         var report = new StringBuilder().AppendLine("deny-list under load (file written at t=0; bound: calls ReloadInterval = 1 s, open edge streams 2 × ReloadInterval = 2 s):")
             .AppendLine(CultureInfo.InvariantCulture, $"  carol on her open connection: first PERMISSION_DENIED for a call started {firstRefused:0.00} s after; calls started > {bound.TotalSeconds} s after: {denied.Count}, refused {denied.Count(c => c.Status == StatusCode.PermissionDenied)}; before: {beforeDeny.Count} calls, {beforeDeny.Count(c => c.Status == StatusCode.OK)} OK")
-            .AppendLine(CultureInfo.InvariantCulture, $"  carol's WatchJob stream (opened before): ended {streamAfter:0.00} s after with {ended.Item2} ({ended.Item3})")
+            .AppendLine(CultureInfo.InvariantCulture, $"  carol's WatchJob stream (opened before): ended {streamAfter:0.00} s after with {ended.Item2} ({ended.Item3}); abort audited by the edge: {abortAudited}")
             .AppendLine(CultureInfo.InvariantCulture, $"  carol on a new connection: {fresh}; edge audit has the refused handshake: {handshakeAudited}")
             .AppendLine(CultureInfo.InvariantCulture, $"  lifted: first OK call started {firstServedAgain:0.00} s after; calls started > {bound.TotalSeconds} s after: {afterLift.Count}, OK {afterLift.Count(c => c.Status == StatusCode.OK)}")
             .AppendLine(CultureInfo.InvariantCulture, $"  others (alice, bob): {ops.Count} operations, {errors.Count} errors; {SteadyLoad.Latency(ops.Select(o => o.TotalMs))}");
@@ -237,6 +238,7 @@ public sealed class IdentityChurnTests(ResilienceStack stack)
         Assert.True(ended.Item2 != StatusCode.OK && streamAfter <= streamBound.TotalSeconds, $"the open stream was not cut within {streamBound.TotalSeconds} s\n{report}");
         Assert.True(fresh is StatusCode.Unavailable or StatusCode.Internal, $"a new connection as carol got {fresh}\n{report}");
         Assert.True(handshakeAudited, "the edge did not audit carol's refused handshake\n" + report);
+        Assert.True(abortAudited, "the edge did not audit the stream it aborted\n" + report);
         Assert.True(afterLift.Count >= 3 && afterLift.All(c => c.Status == StatusCode.OK), "carol was not served again after the deny was lifted\n" + report);
         Assert.True(errors.Count == 0, "other clients saw errors\n" + report);
     }

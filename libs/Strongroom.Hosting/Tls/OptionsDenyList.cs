@@ -8,8 +8,9 @@ namespace Strongroom.Hosting.Tls;
 /// The deny-list: <c>Strongroom:DenyList</c> from configuration (applied when the configuration
 /// reloads) plus the identities in the file named by <c>Strongroom:DenyListFile</c>, one short
 /// identity per line (<c>#</c> comments). The file is checked every <c>Strongroom:Tls:ReloadInterval</c>
-/// (1 s by default) by a timer, so an identity written to it is refused on every handshake and
-/// call that starts more than one interval later, with no restart. A missing file denies nobody
+/// (1 s by default) — by a timer, and by the first lookup after the interval passed, so the bound
+/// does not depend on a late timer — so an identity written to it is refused on every handshake
+/// and call that starts more than one interval later, with no restart. A missing file denies nobody
 /// extra; a file that cannot be read or holds a malformed line keeps the previous list (like a
 /// half-renewed certificate pair), so a half-written edit never lifts a denial.
 /// </summary>
@@ -19,7 +20,10 @@ public sealed class OptionsDenyList : IDenyList, IDisposable
     public const string FileKey = StrongroomHostingOptions.SectionName + ":DenyListFile";
 
     private readonly IConfiguration _configuration;
+    private readonly TimeProvider _time;
+    private readonly long _intervalTicks;
     private readonly ITimer _timer;
+    private long _nextCheck;
     private readonly Lock _gate = new();
     private HashSet<string> _fromOptions;
     private HashSet<string> _fromFile = new(StringComparer.Ordinal);
@@ -29,6 +33,7 @@ public sealed class OptionsDenyList : IDenyList, IDisposable
     public OptionsDenyList(IOptionsMonitor<StrongroomHostingOptions> options, IConfiguration configuration, TimeProvider time)
     {
         _configuration = configuration;
+        _time = time;
         _fromOptions = Build(options.CurrentValue.DenyList);
         ReadFile();
         _denied = Union();
@@ -46,16 +51,36 @@ public sealed class OptionsDenyList : IDenyList, IDisposable
             interval = TimeSpan.FromSeconds(1);
         }
 
+        _intervalTicks = (long)(interval.TotalSeconds * time.TimestampFrequency);
+        _nextCheck = time.GetTimestamp() + _intervalTicks;
         _timer = time.CreateTimer(_ => Refresh(), null, interval, interval);
     }
 
-    public bool IsDenied(WorkloadIdentity identity) => _denied.Contains(identity.Path);
+    public bool IsDenied(WorkloadIdentity identity)
+    {
+        if (_time.GetTimestamp() >= Volatile.Read(ref _nextCheck))
+        {
+            Refresh(onlyIfDue: true);
+        }
+
+        return _denied.Contains(identity.Path);
+    }
 
     /// <summary>Re-reads the deny-list file when its path, modification time or length changed.</summary>
-    public void Refresh()
+    public void Refresh() => Refresh(onlyIfDue: false);
+
+    private void Refresh(bool onlyIfDue)
     {
         lock (_gate)
         {
+            var now = _time.GetTimestamp();
+            if (onlyIfDue && now < _nextCheck)
+            {
+                // Another lookup refreshed it while this one waited for the lock.
+                return;
+            }
+
+            Volatile.Write(ref _nextCheck, now + _intervalTicks);
             if (ReadFile())
             {
                 _denied = Union();

@@ -20,7 +20,11 @@ namespace Strongroom.Edge.Guard;
 /// </summary>
 public sealed class EdgeGuardMiddleware(RequestDelegate next, IDenyList denyList, ClientRateLimiter limiter, AuditTrail audit, IOptions<StrongroomHostingOptions> hosting, TimeProvider time) : IDisposable
 {
-    private readonly OpenRequests _open = new(denyList, hosting.Value.Tls.ReloadInterval > TimeSpan.Zero ? hosting.Value.Tls.ReloadInterval : TimeSpan.FromSeconds(1), time);
+    private readonly OpenRequests _open = new(
+        denyList,
+        hosting.Value.Tls.ReloadInterval > TimeSpan.Zero ? hosting.Value.Tls.ReloadInterval : TimeSpan.FromSeconds(1),
+        time,
+        (peer, context) => audit.Append(new AuditEvent(peer.ToString(), BoundedPath(context), "ABORTED", Detail: "identity is on the deny-list (call in progress)")));
 
     /// <summary>Every header in this namespace is the edge's to set; none is ever taken from a caller.</summary>
     public const string ReservedHeaderPrefix = "x-strongroom-";

@@ -13,11 +13,14 @@ public sealed class OpenRequests : IDisposable
 {
     private readonly ConcurrentDictionary<Entry, byte> _open = new();
     private readonly IDenyList _denyList;
+    private readonly Action<WorkloadIdentity, HttpContext> _aborted;
     private readonly ITimer _timer;
 
-    public OpenRequests(IDenyList denyList, TimeSpan interval, TimeProvider time)
+    /// <param name="aborted">Called for each request aborted (before the abort), to audit it.</param>
+    public OpenRequests(IDenyList denyList, TimeSpan interval, TimeProvider time, Action<WorkloadIdentity, HttpContext> aborted)
     {
         _denyList = denyList;
+        _aborted = aborted;
         _timer = time.CreateTimer(_ => AbortDenied(), null, interval, interval);
     }
 
@@ -37,6 +40,7 @@ public sealed class OpenRequests : IDisposable
         {
             if (_denyList.IsDenied(entry.Client) && _open.TryRemove(entry, out _))
             {
+                _aborted(entry.Client, entry.Context);
                 entry.Context.Abort();
                 aborted++;
             }
