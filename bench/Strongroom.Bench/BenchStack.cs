@@ -47,7 +47,7 @@ internal sealed class BenchStack : IAsyncDisposable
     public const string BaselineIdentity = "signer";
 
     /// <summary>Concurrent jobs per runner during the bench (deployments choose their own; the default is 2).</summary>
-    public const int RunnerWorkers = 8;
+    public const int RunnerWorkers = 32;
 
     private Process? _baseline;
 

@@ -8,6 +8,28 @@ internal sealed record Measurement(string Name, long Operations, long Errors, Ti
 {
     public double PerSecond => Operations / Math.Max(Elapsed.TotalSeconds, 1e-9);
 
+    /// <summary>Every latency sample of the window, sorted (ms), so rounds can be merged.</summary>
+    public double[] Samples { get; init; } = [];
+
+    /// <summary>Rounds of the same measurement as one: operations and time summed, percentiles over every sample.</summary>
+    public static Measurement Combine(IReadOnlyList<Measurement> rounds)
+    {
+        ArgumentNullException.ThrowIfNull(rounds);
+        if (rounds.Count == 1)
+        {
+            return rounds[0];
+        }
+
+        var samples = rounds.SelectMany(r => r.Samples).Order().ToArray();
+        var elapsed = TimeSpan.FromTicks(rounds.Sum(r => r.Elapsed.Ticks));
+        var cpu = rounds.Sum(r => r.DriverCpuShare * r.Elapsed.TotalSeconds) / Math.Max(elapsed.TotalSeconds, 1e-9);
+        return new Measurement(rounds[0].Name, rounds.Sum(r => r.Operations), rounds.Sum(r => r.Errors), elapsed,
+            Load.Percentile(samples, 0.50), Load.Percentile(samples, 0.99), cpu, rounds.Select(r => r.FirstError).FirstOrDefault(e => e is not null))
+        {
+            Samples = samples,
+        };
+    }
+
     public static string F(double value, string format = "0.0") => value.ToString(format, CultureInfo.InvariantCulture);
 }
 
@@ -88,7 +110,10 @@ internal static class Load
         await Task.WhenAll(callers);
         var all = latencies.Where(l => l is not null).SelectMany(l => l).Order().ToArray();
         return new Measurement(name, operations, errors, stopwatch.Elapsed, Percentile(all, 0.50), Percentile(all, 0.99),
-            cpu.TotalSeconds / (stopwatch.Elapsed.TotalSeconds * Environment.ProcessorCount), firstError);
+            cpu.TotalSeconds / (stopwatch.Elapsed.TotalSeconds * Environment.ProcessorCount), firstError)
+        {
+            Samples = all,
+        };
     }
 
     /// <summary>The same loop without gRPC: an in-process primitive on <paramref name="threads"/> threads.</summary>

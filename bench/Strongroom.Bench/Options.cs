@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Strongroom.Bench;
 
-/// <summary>Command line: [--smoke] [--duration 30s] [--warmup 2s] [--concurrency N] [--connections M] [--scenarios a,b] [--out DIR] [--allow-debug-services].</summary>
+/// <summary>Command line: [--smoke] [--duration 30s] [--warmup 2s] [--concurrency N] [--connections M] [--rounds R] [--scenarios a,b] [--out DIR] [--allow-debug-services].</summary>
 internal sealed class BenchOptions
 {
     /// <summary>
@@ -28,6 +28,9 @@ internal sealed class BenchOptions
 
     public int Connections { get; private set; } = 4;
 
+    /// <summary>Alternating baseline/scenario rounds per pair; the measured time is split over them.</summary>
+    public int Rounds { get; private set; } = 3;
+
     public IReadOnlyList<string> Scenarios { get; private set; } = AllScenarios;
 
     public string? OutputDirectory { get; private set; }
@@ -40,7 +43,7 @@ internal sealed class BenchOptions
     public static BenchOptions Parse(string[] args)
     {
         var o = new BenchOptions();
-        bool durationSet = false, warmupSet = false, concurrencySet = false, connectionsSet = false;
+        bool durationSet = false, warmupSet = false, concurrencySet = false, connectionsSet = false, roundsSet = false;
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -77,11 +80,15 @@ internal sealed class BenchOptions
                 case "--out":
                     o.OutputDirectory = Next();
                     break;
+                case "--rounds":
+                    o.Rounds = int.Parse(Next(), CultureInfo.InvariantCulture);
+                    roundsSet = true;
+                    break;
                 case "--allow-debug-services":
                     o.AllowDebugServices = true;
                     break;
                 default:
-                    throw new ArgumentException("unknown argument " + args[i] + "; usage: [--smoke] [--duration 30s] [--warmup 2s] [--concurrency N] [--connections M] [--scenarios " + string.Join(",", AllScenarios) + "] [--out DIR] [--allow-debug-services]");
+                    throw new ArgumentException("unknown argument " + args[i] + "; usage: [--smoke] [--duration 30s] [--warmup 2s] [--concurrency N] [--connections M] [--scenarios " + string.Join(",", AllScenarios) + "] [--rounds R] [--out DIR] [--allow-debug-services]");
             }
         }
 
@@ -91,6 +98,7 @@ internal sealed class BenchOptions
             o.Warmup = warmupSet ? o.Warmup : TimeSpan.FromSeconds(0.3);
             o.Concurrency = concurrencySet ? o.Concurrency : 2;
             o.Connections = connectionsSet ? o.Connections : 1;
+            o.Rounds = roundsSet ? o.Rounds : 1;
         }
 
         if (!o.Smoke && !o.AllowDebugServices && BuildConfiguration != "Release")
@@ -99,9 +107,9 @@ internal sealed class BenchOptions
                 + "(this driver is a Debug build, so its services are too; --allow-debug-services measures them anyway, labelled)");
         }
 
-        if (o.Concurrency < 1 || o.Connections < 1)
+        if (o.Concurrency < 1 || o.Connections < 1 || o.Rounds < 1)
         {
-            throw new ArgumentException("--concurrency and --connections must be at least 1");
+            throw new ArgumentException("--concurrency, --connections and --rounds must be at least 1");
         }
 
         return o;

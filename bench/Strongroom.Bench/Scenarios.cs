@@ -120,7 +120,10 @@ internal sealed class Scenarios
     }
 
     private Func<int, CancellationToken, Task<Measurement>> Measure(string name, Load.Operation operation) =>
-        (concurrency, ct) => Load.RunAsync(name, concurrency, _o.Warmup, _o.Duration, operation, ct);
+        (concurrency, ct) => Load.RunAsync(name, concurrency, _o.Warmup, RoundDuration, operation, ct);
+
+    /// <summary>Each pair's measured time is split over its rounds.</summary>
+    private TimeSpan RoundDuration => _o.Duration / _o.Rounds;
 
     private async Task PairAsync(string id, string scenario, string baseline, string target, string? note,
         Func<int, CancellationToken, Task<Measurement>> measureScenario, Func<int, CancellationToken, Task<Measurement>> measureBaseline, CancellationToken ct)
@@ -131,19 +134,37 @@ internal sealed class Scenarios
             Memory.ResetPeak(pid);
         }
 
-        var b = await measureBaseline(_o.Concurrency, ct);
-        Print(b);
-        var s = await measureScenario(_o.Concurrency, ct);
-        Print(s);
+        // Baseline and scenario alternate in short rounds (A/B/A/B…), so drift in what else the
+        // machine is doing falls on both instead of on whichever ran second.
+        var baselineRounds = new List<Measurement>();
+        var scenarioRounds = new List<Measurement>();
+        for (var round = 0; round < _o.Rounds; round++)
+        {
+            var b1 = await measureBaseline(_o.Concurrency, ct);
+            Print(b1);
+            baselineRounds.Add(b1);
+            var s1 = await measureScenario(_o.Concurrency, ct);
+            Print(s1);
+            scenarioRounds.Add(s1);
+        }
+
+        var b = Measurement.Combine(baselineRounds);
+        var s = Measurement.Combine(scenarioRounds);
         var memory = pids.ToDictionary(p => p.Key, p => Memory.PeakMiB(p.Value), StringComparer.Ordinal);
         _report.Pairs.Add(new PairResult(id, scenario, baseline, target, note, s, b, memory));
     }
 
     private async Task BaselineOnlyAsync(Func<int, CancellationToken, Task<Measurement>> measure, CancellationToken ct)
     {
-        var m = await measure(Environment.ProcessorCount, ct);
-        Print(m);
-        _report.Primitives.Add(m);
+        var rounds = new List<Measurement>();
+        for (var round = 0; round < _o.Rounds; round++)
+        {
+            var r = await measure(Environment.ProcessorCount, ct);
+            Print(r);
+            rounds.Add(r);
+        }
+
+        _report.Primitives.Add(Measurement.Combine(rounds));
     }
 
     private void Print(Measurement m) =>
@@ -279,7 +300,7 @@ internal sealed class Scenarios
         var keys = Enumerable.Range(0, threads).Select(_ => Ed25519KeyPair.Generate()).ToArray();
         try
         {
-            return await Load.RunInProcessAsync("raw Ed25519 sign (NSec)", threads, _o.Warmup, _o.Duration, i => keys[i].Sign(_payload), ct);
+            return await Load.RunInProcessAsync("raw Ed25519 sign (NSec)", threads, _o.Warmup, RoundDuration, i => keys[i].Sign(_payload), ct);
         }
         finally
         {
@@ -298,7 +319,7 @@ internal sealed class Scenarios
         var ciphertext = key.Encrypt(RandomNumberGenerator.GetBytes(32), RSAEncryptionPadding.OaepSHA256);
         try
         {
-            return await Load.RunInProcessAsync("raw RSA-4096 OAEP-SHA256 decrypt", threads, _o.Warmup, _o.Duration, i => keys[i].Decrypt(ciphertext, RSAEncryptionPadding.OaepSHA256), ct);
+            return await Load.RunInProcessAsync("raw RSA-4096 OAEP-SHA256 decrypt", threads, _o.Warmup, RoundDuration, i => keys[i].Decrypt(ciphertext, RSAEncryptionPadding.OaepSHA256), ct);
         }
         finally
         {
@@ -314,7 +335,7 @@ internal sealed class Scenarios
         using var recipient = X25519KeyPair.Generate();
         var aad = RandomNumberGenerator.GetBytes(120);
         var sealedMessage = Hpke.Seal(recipient.PublicKey, Hpke.RequestInfo, aad, _input);
-        return await Load.RunInProcessAsync("raw HPKE open (X25519, HKDF-SHA256, ChaCha20-Poly1305)", threads, _o.Warmup, _o.Duration,
+        return await Load.RunInProcessAsync("raw HPKE open (X25519, HKDF-SHA256, ChaCha20-Poly1305)", threads, _o.Warmup, RoundDuration,
             _ => Hpke.Open(recipient, sealedMessage.EncapsulatedKey, Hpke.RequestInfo, aad, sealedMessage.Ciphertext), ct);
     };
 
