@@ -15,12 +15,31 @@ public sealed class SignerGrpc(ResultSigner signer, SignerKeys keys, CheckpointS
 
     public override async Task SignStream(IAsyncStreamReader<Api.SignStreamRequest> requestStream, IServerStreamWriter<Api.SignStreamResponse> responseStream, ServerCallContext context)
     {
-        // Responses in request order; the first failure ends the stream with its status.
-        await foreach (var item in requestStream.ReadAllAsync(context.CancellationToken))
+        // Responses in request order; the first failure ends the stream with its status. Responses
+        // are buffered while more requests are already waiting and flushed when the caller has sent
+        // no more (a caller waiting for each answer still gets it): one flush per burst, not per signature.
+        var body = context.GetHttpContext().Response.BodyWriter;
+        responseStream.WriteOptions = new WriteOptions(WriteFlags.BufferHint);
+        var unflushed = false;
+        while (true)
         {
+            var next = requestStream.MoveNext(context.CancellationToken);
+            if (unflushed && !next.IsCompleted)
+            {
+                await body.FlushAsync(context.CancellationToken);
+                unflushed = false;
+            }
+
+            if (!await next)
+            {
+                break;
+            }
+
+            var item = requestStream.Current;
             RefuseUnknownFields(item, new Api.SignStreamRequest { Sequence = item.Sequence, Request = item.Request?.Clone() }, "request");
             var response = await SignOneAsync(item.Request ?? throw StrongroomException.InvalidArgument("request", "required"), context);
             await responseStream.WriteAsync(new Api.SignStreamResponse { Sequence = item.Sequence, Response = response }, context.CancellationToken);
+            unflushed = true;
         }
     }
 
