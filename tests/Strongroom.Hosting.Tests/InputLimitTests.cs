@@ -3,6 +3,9 @@ using System.Net;
 using System.Net.Sockets;
 using Grpc.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Strongroom.Hosting.Tls;
 using Strongroom.Hosting.Tests.Support;
 using Strongroom.Pki;
 using Strongroom.Testing;
@@ -130,6 +133,101 @@ public sealed class InputLimitTests : IDisposable
         Assert.NotEqual(StatusCode.OK, ex.StatusCode);
         Assert.DoesNotContain(ProbeServer.Ping, server.AuditText());
         Assert.Equal(WorkloadIdentity.Runner.ToString(), (await client.PingAsync(new PingRequest(), new Metadata { { "x-small", new string('s', 4 * 1024) } })).Caller);
+    }
+
+    [Fact]
+    public async Task A_grpc_body_dribbled_to_a_non_grpc_endpoint_is_aborted_by_the_minimum_rate_and_a_prompt_one_is_read()
+    {
+        // The edge's case: YARP lifts Kestrel's rate for gRPC requests it proxies, so the hosting library imposes it again.
+        var policy = ProbeServer.DefaultPolicy();
+        policy["Strongroom:Limits:MinDataRateGracePeriod"] = "00:00:02";
+        var app = ProbeServer.Build(_pki, policy, null, out var publicPort, out _, out _);
+        app.MapPost("/proxied", async context =>
+        {
+            // What YARP's forwarder does to every gRPC request before it copies the body.
+            context.Features.Get<Microsoft.AspNetCore.Server.Kestrel.Core.Features.IHttpMinRequestBodyDataRateFeature>()!.MinDataRate = null;
+            var bytes = 0L;
+            var buffer = new byte[1024];
+            while (true)
+            {
+                // YARP's copier waits with a zero-byte read before each read: 0 from it is not the end of the body.
+                _ = await context.Request.Body.ReadAsync(Memory<byte>.Empty);
+                var n = await context.Request.Body.ReadAsync(buffer);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                bytes += n;
+            }
+
+            await context.Response.WriteAsync(bytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        });
+        await app.StartAsync();
+        try
+        {
+            using var client = Http2Client(_pki.Issue(WorkloadIdentity.Runner));
+            var address = $"https://127.0.0.1:{publicPort}/proxied";
+
+            var prompt = await client.SendAsync(GrpcPost(address, new ByteArrayContent(new byte[100_000])));
+            Assert.Equal("100000", await prompt.Content.ReadAsStringAsync());
+
+            var watch = Stopwatch.StartNew();
+            var ex = await Assert.ThrowsAnyAsync<Exception>(async () =>
+            {
+                using var response = await client.SendAsync(GrpcPost(address, new DribbleContent()), HttpCompletionOption.ResponseHeadersRead);
+                await response.Content.ReadAsStringAsync();
+            });
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(8), $"held {watch.Elapsed.TotalSeconds:0.0} s: {ex.Message}");
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
+    private static HttpRequestMessage GrpcPost(string address, HttpContent content)
+    {
+        content.Headers.TryAddWithoutValidation("content-type", "application/grpc");
+        return new HttpRequestMessage(HttpMethod.Post, address) { Content = content, Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
+    }
+
+    private HttpClient Http2Client(CertPaths certificate)
+    {
+        var current = new ReloadingCertificate(certificate.Certificate, certificate.Key, TimeSpan.Zero);
+        var validator = ProbeClients.Validator(_pki);
+        return new HttpClient(new SocketsHttpHandler
+        {
+            SslOptions = new System.Net.Security.SslClientAuthenticationOptions
+            {
+                EnabledSslProtocols = System.Security.Authentication.SslProtocols.Tls13,
+                ApplicationProtocols = [System.Net.Security.SslApplicationProtocol.Http2],
+                LocalCertificateSelectionCallback = (_, _, _, _, _) => current.Current,
+                RemoteCertificateValidationCallback = (_, cert, _, _) => validator.Validate(cert, PeerRole.Server, ProbeServer.Identity).Ok,
+            },
+        })
+        { Timeout = TimeSpan.FromSeconds(20) };
+    }
+
+    /// <summary>Two bytes every half second, for ever.</summary>
+    private sealed class DribbleContent : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            while (true)
+            {
+                await stream.WriteAsync(new byte[2]);
+                await stream.FlushAsync();
+                await Task.Delay(500);
+            }
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
     }
 
     private static async Task<bool> ClosedWithinAsync(Socket socket, TimeSpan wait)

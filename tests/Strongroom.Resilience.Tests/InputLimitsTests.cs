@@ -377,7 +377,11 @@ public sealed class InputLimitsTests(ResilienceStack stack)
             ("runner direct Submit", SlowClients.DribbleBodyAsync(toRunner, stack.PublicAddress("runner"), "/strongroom.runner.v1.Runner/Submit", 64 * 1024, 4, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(45))),
             ("storage direct GetJwks", SlowClients.DribbleBodyAsync(toStorage, stack.PublicAddress("storage"), "/strongroom.storage.v1.Storage/GetJwks", 64 * 1024, 4, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(45))),
         };
+        // Other clients' calls to the runner through the edge share the edge's connection to the runner with the dribbled Submit.
+        var sharing = Enumerable.Range(0, 6).Select(_ => RunnerCallsViaEdgeAsync("bob", clock, limits.MinDataRateGracePeriod + TimeSpan.FromSeconds(4))).ToList();
         var (ok, failed) = await ServeOthersAsync(clock, limits.MinDataRateGracePeriod + TimeSpan.FromSeconds(2));
+        var shared = await Task.WhenAll(sharing);
+        InputLimitFigures.Record($"slow body: other clients' runner calls through the edge meanwhile: {shared.Sum(r => r.Ok)} OK, {shared.Sum(r => r.Failed.Count)} failed {string.Join("; ", shared.SelectMany(r => r.Failed).Distinct().Take(3))}");
         foreach (var (name, task) in dribbles)
         {
             var (elapsed, outcome, sent) = await task;
@@ -497,6 +501,34 @@ public sealed class InputLimitsTests(ResilienceStack stack)
             }
 
             await Task.Delay(200, Ct);
+        }
+
+        return (ok, failed);
+    }
+
+    /// <summary>GetJob calls (NOT_FOUND is an answer) through the edge as <paramref name="client"/>, back to back, until <paramref name="duration"/>.</summary>
+    private async Task<(int Ok, List<string> Failed)> RunnerCallsViaEdgeAsync(string client, Stopwatch clock, TimeSpan duration)
+    {
+        var runner = stack.RunnerThroughEdge(client);
+        var failed = new List<string>();
+        var ok = 0;
+        while (clock.Elapsed < duration)
+        {
+            try
+            {
+                await runner.GetJobAsync(new GetJobRequest { JobId = "job-" + new string('0', 32) }, deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: Ct);
+                ok++;
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
+            {
+                ok++;
+            }
+            catch (RpcException ex)
+            {
+                failed.Add($"{ex.StatusCode} {Trim(ex.Status.Detail)}");
+            }
+
+            await Task.Delay(20, Ct);
         }
 
         return (ok, failed);
