@@ -316,9 +316,16 @@ public sealed class IdentityChurnTests(ResilienceStack stack)
         }
         finally
         {
-            await stack.RestartWithAsync("edge", [], Ct);
-            await stack.RestartWithAsync("runner", [], Ct);
-            await EdgeReachesRunnerAsync();
+            // Restore the fixture's lifted limits for the suites that run after this one.
+            try
+            {
+                await stack.RestartWithAsync("edge", [], Ct);
+            }
+            finally
+            {
+                await stack.RestartWithAsync("runner", [], Ct);
+                await EdgeReachesRunnerAsync();
+            }
         }
     }
 

@@ -250,7 +250,7 @@ public sealed class ResilienceStack : IAsyncLifetime
 
     /// <summary>
     /// Calls gRPC health through every cached invoker that points at <paramref name="service"/>
-    /// until it answers, so the next test does not spend its first call finding out that the
+    /// until the server answers (any status but a transport failure), so the next test does not spend its first call finding out that the
     /// pooled connection died with the old process.
     /// </summary>
     public async Task RefreshConnectionsAsync(string service, CancellationToken ct)
@@ -264,6 +264,11 @@ public sealed class ResilienceStack : IAsyncLifetime
                 try
                 {
                     await health.CheckAsync(new Grpc.Health.V1.HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: ct);
+                    break;
+                }
+                catch (RpcException ex) when (ex.StatusCode is not (StatusCode.Unavailable or StatusCode.Internal or StatusCode.Unknown or StatusCode.DeadlineExceeded))
+                {
+                    // An answer (the edge refuses health to non-clients): the connection works.
                     break;
                 }
                 catch (RpcException) when (attempt < 40)
