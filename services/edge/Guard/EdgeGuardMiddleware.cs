@@ -15,14 +15,16 @@ namespace Strongroom.Edge.Guard;
 /// their rate limit. Then one of three things happens: a configured client-facing route is
 /// forwarded (public listener only), one of the edge's own gRPC methods (health, audit head) is
 /// served, or the call is answered UNIMPLEMENTED without contacting any backend. Admitted calls stay
-/// registered until they end, so a client denied meanwhile has them aborted within one
-/// <c>Strongroom:Tls:ReloadInterval</c> (<see cref="OpenRequests"/>).
+/// registered until they end, so a client denied meanwhile has them aborted within two
+/// <c>Strongroom:Tls:ReloadInterval</c>s of the deny-list changing (<see cref="OpenRequests"/>).
 /// </summary>
 public sealed class EdgeGuardMiddleware(RequestDelegate next, IDenyList denyList, ClientRateLimiter limiter, AuditTrail audit, IOptions<StrongroomHostingOptions> hosting, TimeProvider time) : IDisposable
 {
+    // Swept twice per ReloadInterval: the deny-list itself may take one interval to see the file
+    // change, so open calls are aborted within 1.5 intervals plus timer lateness, inside the documented 2.
     private readonly OpenRequests _open = new(
         denyList,
-        hosting.Value.Tls.ReloadInterval > TimeSpan.Zero ? hosting.Value.Tls.ReloadInterval : TimeSpan.FromSeconds(1),
+        (hosting.Value.Tls.ReloadInterval > TimeSpan.Zero ? hosting.Value.Tls.ReloadInterval : TimeSpan.FromSeconds(1)) / 2,
         time,
         (peer, context) => audit.Append(new AuditEvent(peer.ToString(), BoundedPath(context), "ABORTED", Detail: "identity is on the deny-list (call in progress)")));
 
