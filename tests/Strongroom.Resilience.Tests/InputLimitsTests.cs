@@ -431,7 +431,8 @@ public sealed class InputLimitsTests(ResilienceStack stack)
             var closed = await Task.WhenAll(waits);
             var lastClosed = closed.Max(t => t ?? TimeSpan.MaxValue);
             InputLimitFigures.Record($"idle flood: {limit + Excess} TCP connections to the edge (MaxConcurrentConnections {limit}) opened in {opened.TotalSeconds:0.0} s → {closedEarly} closed at once, the rest after at most {(closed.Any(t => t is null) ? "never" : (lastClosed - opened).TotalSeconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + " s")}; an already-connected client meanwhile: {ok} OK, {failed} failed");
-            Assert.InRange(closedEarly, Excess, Excess + 64);
+            // At least the excess is refused (more when other suites' connections are still open), and not everything.
+            Assert.InRange(closedEarly, Excess, limit / 2);
             Assert.All(closed, t => Assert.True(t is not null, "an idle connection was never closed"));
             Assert.True(lastClosed - opened <= hosting.Tls.HandshakeTimeout + TimeSpan.FromSeconds(5), $"idle connections held for {(lastClosed - opened).TotalSeconds:0.0} s");
             Assert.Equal(0, failed);
