@@ -14,20 +14,7 @@ public sealed class GroupCommitTests : IDisposable
 
     public void Dispose() => Directory.Delete(Path.GetDirectoryName(_path)!, recursive: true);
 
-    private static NewJob Job(string id, string replay) => new(
-        new JobRecord
-        {
-            JobId = id,
-            Owner = "spiffe://strongroom/client/demo",
-            JobName = "score",
-            Format = RequestFormat.Strongroom,
-            Request = [1, 2, 3],
-            RequestDigest = new byte[32],
-            SealedToKid = "kid",
-            SubmitTime = 100,
-        },
-        System.Text.Encoding.UTF8.GetBytes(replay),
-        long.MaxValue);
+    private static NewJob Job(string id, string replay) => QueueSuite.Job(id, System.Text.Encoding.UTF8.GetBytes(replay));
 
     [Fact]
     public async Task Concurrent_accepts_replays_leases_and_finishes_are_all_durable_and_each_replay_is_refused_alone()

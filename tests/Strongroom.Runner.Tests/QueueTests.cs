@@ -24,7 +24,7 @@ public abstract class QueueSuite : IAsyncLifetime
         return ValueTask.CompletedTask;
     }
 
-    private static NewJob Job(string id, byte[]? replay = null) => new(
+    internal static NewJob Job(string id, byte[]? replay = null) => new(
         new JobRecord
         {
             JobId = id,

@@ -18,21 +18,13 @@ public sealed class RequestLedger : IDisposable
     public const int MaxUnwraps = 3;
 
     private readonly SqliteConnection _connection;
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly GroupCommit _commits;
 
-    /// <summary>Grants per group commit at most, so the first of a group waits a bounded time.</summary>
-    private const int MaxGroup = 32;
-
-    /// <summary>A write whose group was not committed by then commits it itself (its committer went away).</summary>
-    private static readonly TimeSpan StragglerDelay = TimeSpan.FromMilliseconds(50);
-
-    private int _waiting;
-
-    // Guarded by _gate.
-    private Group? _group;
-    private long _savepoints;
-
-    private RequestLedger(SqliteConnection connection) => _connection = connection;
+    private RequestLedger(SqliteConnection connection)
+    {
+        _connection = connection;
+        _commits = new GroupCommit(connection);
+    }
 
     public static RequestLedger Open(string path)
     {
@@ -113,15 +105,8 @@ public sealed class RequestLedger : IDisposable
     /// <summary>The unwraps granted so far and whether the request is completed.</summary>
     public async Task<(int Unwraps, bool Completed)> GetAsync(byte[] replayKey, CancellationToken cancellationToken)
     {
-        await EnterAsync(cancellationToken);
-        try
-        {
-            return Read(replayKey);
-        }
-        finally
-        {
-            Leave();
-        }
+        await using var lease = await _commits.EnterAsync(cancellationToken);
+        return Read(replayKey);
     }
 
     /// <summary>
@@ -137,154 +122,24 @@ public sealed class RequestLedger : IDisposable
     }, cancellationToken);
 
     /// <summary>
-    /// Group commit: a write arriving while another holds the connection joins one open
-    /// BEGIN IMMEDIATE transaction in its own SAVEPOINT (a refusal rolls back only itself), and the
-    /// last writer (or the 32nd) commits — one fsync for the group instead of one per Decapsulate,
-    /// which serialized every unwrap behind the disk. A write returns only after the COMMIT that
-    /// holds it, so a grant is still durable before the private-key operation it pays for; if that
-    /// COMMIT fails, every write in it fails and no key operation follows.
+    /// Group commit (<see cref="GroupCommit"/>): one fsync for the grants that queued up meanwhile
+    /// instead of one per Decapsulate, which serialized every unwrap behind the disk. A write returns
+    /// only after the COMMIT that holds it, so a grant is still durable before the private-key
+    /// operation it pays for; if that COMMIT fails, every write in it fails and no key operation follows.
     /// </summary>
     private async Task<T> WriteAsync<T>(Func<T> work, CancellationToken cancellationToken)
     {
-        await EnterAsync(cancellationToken);
-        Group? joined = null;
-        T result;
-        try
-        {
-            if (_group is null)
-            {
-                Run("BEGIN IMMEDIATE");
-                _group = new Group();
-            }
-
-            var savepoint = "w" + (++_savepoints).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            Run("SAVEPOINT " + savepoint);
-            try
-            {
-                result = work();
-            }
-            catch
-            {
-                Run("ROLLBACK TO " + savepoint);
-                Run("RELEASE " + savepoint);
-                throw;
-            }
-
-            Run("RELEASE " + savepoint);
-            joined = _group;
-            joined.Writes++;
-        }
-        finally
-        {
-            Leave();
-        }
-
-        await AwaitCommitAsync(joined!);
+        await using var lease = await _commits.EnterAsync(cancellationToken);
+        using var savepoint = lease.BeginWrite();
+        var result = work();
+        savepoint.Keep();
         return result;
-    }
-
-    private async Task EnterAsync(CancellationToken cancellationToken)
-    {
-        Interlocked.Increment(ref _waiting);
-        try
-        {
-            await _gate.WaitAsync(cancellationToken);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _waiting);
-        }
-    }
-
-    /// <summary>Under the gate: commits the open group when nobody else is waiting to join it, then lets the next one in.</summary>
-    private void Leave()
-    {
-        if (_group is { } group && (Volatile.Read(ref _waiting) == 0 || group.Writes >= MaxGroup))
-        {
-            CommitGroup();
-        }
-
-        _gate.Release();
-    }
-
-    private async Task AwaitCommitAsync(Group group)
-    {
-        while (true)
-        {
-            if (await Task.WhenAny(group.Committed.Task, Task.Delay(StragglerDelay)) == group.Committed.Task)
-            {
-                await group.Committed.Task;
-                return;
-            }
-
-            // Whoever was meant to commit (a waiter that gave up, say) did not: commit it here.
-            await _gate.WaitAsync(CancellationToken.None);
-            try
-            {
-                if (ReferenceEquals(_group, group))
-                {
-                    CommitGroup();
-                }
-            }
-            finally
-            {
-                _gate.Release();
-            }
-        }
-    }
-
-    private void CommitGroup()
-    {
-        var group = _group!;
-        _group = null;
-        try
-        {
-            Run("COMMIT");
-            group.Committed.TrySetResult();
-        }
-#pragma warning disable CA1031 // Every write of the group gets the failure; the connection must stay usable.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            try
-            {
-                Run("ROLLBACK");
-            }
-            catch (SqliteException)
-            {
-                // SQLite already rolled back.
-            }
-
-            group.Committed.TrySetException(ex);
-        }
-    }
-
-    private void Run(string sql)
-    {
-        using var command = _connection.CreateCommand();
-#pragma warning disable CA2100 // Constant statements and generated savepoint names only.
-        command.CommandText = sql;
-#pragma warning restore CA2100
-        command.ExecuteNonQuery();
-    }
-
-    /// <summary>The grants sharing one open transaction, answered together when it commits.</summary>
-    private sealed class Group
-    {
-        public TaskCompletionSource Committed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public int Writes { get; set; }
     }
 
     public void Dispose()
     {
-        if (_group is not null)
-        {
-            CommitGroup();
-        }
-
+        _commits.Dispose();
         _connection.Dispose();
-        _gate.Dispose();
     }
 
     private (int Unwraps, bool Completed) Read(byte[] replayKey)
