@@ -13,6 +13,7 @@ using Grpc.Net.Client;
 using Strongroom.Cli.Commands;
 using Strongroom.Cli.Dev;
 using Strongroom.Cli.Operator;
+using Strongroom.Client;
 using Strongroom.Crypto;
 using Strongroom.Hosting.Tls;
 using Strongroom.Pki;
@@ -305,31 +306,8 @@ internal sealed class BenchStack : IAsyncDisposable
     }
 
     /// <summary>A signed HPKE envelope as the SDK builds it (DESIGN §3.2) for <see cref="TrueJob"/>.</summary>
-    public Envelope Envelope(byte[] input, string job = TrueJob)
-    {
-        var now = DateTimeOffset.UtcNow;
-        var header = new Header
-        {
-            Version = 1,
-            RecipientKid = RequestKid,
-            SigningKid = Client.SigningKid,
-            ClientIdentity = Client.Identity,
-            RequestId = ByteString.CopyFrom(RandomNumberGenerator.GetBytes(16)),
-            JobName = job,
-            CreatedAt = now.ToUnixTimeSeconds(),
-            ExpiresAt = (now + TimeSpan.FromMinutes(10)).ToUnixTimeSeconds(),
-            ResultKid = Client.SealingKid,
-        };
-        var headerBytes = EnvelopeHeader.Serialize(header);
-        var sealedInput = Hpke.Seal(RequestKey, Hpke.RequestInfo, headerBytes.Span, input);
-        return new Envelope
-        {
-            Header = headerBytes,
-            Enc = ByteString.CopyFrom(sealedInput.EncapsulatedKey),
-            Ct = ByteString.CopyFrom(sealedInput.Ciphertext),
-            Signature = ByteString.CopyFrom(StrongroomEnvelope.Sign(Client.Signing, headerBytes.Span, sealedInput.EncapsulatedKey, sealedInput.Ciphertext)),
-        };
-    }
+    public Envelope Envelope(byte[] input, string job = TrueJob) => RequestBuilder.BuildStrongroom(
+        Client.Signing, Client.SigningKid, RequestKey, RequestKid, Client.Identity, job, Client.SealingKid, input, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(10)).Envelope;
 
     /// <summary>Lines of <paramref name="service"/>'s audit log whose action ends with <paramref name="method"/>.</summary>
     public int AuditCount(string service, string method)

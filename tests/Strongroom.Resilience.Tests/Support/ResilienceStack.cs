@@ -7,6 +7,7 @@ using Grpc.Core;
 using Strongroom.Cli.Commands;
 using Strongroom.Cli.Dev;
 using Strongroom.Cli.Operator;
+using Strongroom.Client;
 using Strongroom.Crypto;
 using Strongroom.Requests;
 using Strongroom.Runner.V1;
@@ -283,31 +284,8 @@ public sealed class ResilienceStack : IAsyncLifetime
     public int Pid(string service) => Stack.ProcessOf(Spec(service)).Id;
 
     /// <summary>A signed HPKE envelope as the SDK builds it (DESIGN §3.2).</summary>
-    public Envelope Envelope(TestClient client, string job, byte[] input)
-    {
-        var now = DateTimeOffset.UtcNow;
-        var header = new Header
-        {
-            Version = 1,
-            RecipientKid = RequestKid,
-            SigningKid = client.SigningKid,
-            ClientIdentity = client.Identity,
-            RequestId = ByteString.CopyFrom(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)),
-            JobName = job,
-            CreatedAt = now.ToUnixTimeSeconds(),
-            ExpiresAt = (now + TimeSpan.FromMinutes(14)).ToUnixTimeSeconds(),
-            ResultKid = client.SealingKid,
-        };
-        var headerBytes = EnvelopeHeader.Serialize(header);
-        var sealedInput = Hpke.Seal(RequestKey, Hpke.RequestInfo, headerBytes.Span, input);
-        return new Envelope
-        {
-            Header = headerBytes,
-            Enc = ByteString.CopyFrom(sealedInput.EncapsulatedKey),
-            Ct = ByteString.CopyFrom(sealedInput.Ciphertext),
-            Signature = ByteString.CopyFrom(StrongroomEnvelope.Sign(client.Signing, headerBytes.Span, sealedInput.EncapsulatedKey, sealedInput.Ciphertext)),
-        };
-    }
+    public Envelope Envelope(TestClient client, string job, byte[] input) => RequestBuilder.BuildStrongroom(
+        client.Signing, client.SigningKid, RequestKey, RequestKid, client.Identity, job, client.SealingKid, input, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(14)).Envelope;
 
     /// <summary>Polls the job through the edge (retrying transient statuses) until it is final.</summary>
     public async Task<Job> WaitFinalAsync(string client, string jobId, TimeSpan timeout)
