@@ -53,6 +53,8 @@ public static class EdgeExtensions
         app.MapReverseProxy(proxy =>
         {
             proxy.Use(ProxyPipeline.ExactMethodOnly);
+            // YARP lifts Kestrel's minimum body rate for the gRPC calls it forwards; impose it again here.
+            proxy.UseProxiedBodyRate();
             proxy.Use(ProxyPipeline.ErrorsAsGrpcStatus);
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();

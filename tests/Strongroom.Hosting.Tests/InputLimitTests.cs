@@ -138,10 +138,11 @@ public sealed class InputLimitTests : IDisposable
     [Fact]
     public async Task A_grpc_body_dribbled_to_a_non_grpc_endpoint_is_aborted_by_the_minimum_rate_and_a_prompt_one_is_read()
     {
-        // The edge's case: YARP lifts Kestrel's rate for gRPC requests it proxies, so the hosting library imposes it again.
+        // The edge's case: YARP lifts Kestrel's rate for gRPC requests it proxies, so the edge's proxy pipeline imposes it again.
         var policy = ProbeServer.DefaultPolicy();
         policy["Strongroom:Limits:MinDataRateGracePeriod"] = "00:00:02";
         var app = ProbeServer.Build(_pki, policy, null, out var publicPort, out _, out _);
+        app.UseProxiedBodyRate();  // as the edge's proxy pipeline does
         app.MapPost("/proxied", async context =>
         {
             // What YARP's forwarder does to every gRPC request before it copies the body.
