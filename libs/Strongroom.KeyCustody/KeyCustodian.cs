@@ -26,7 +26,9 @@ public sealed partial class KeyCustodian : IDisposable
     private readonly ConcurrentDictionary<(string, int), CachedKey> _cache = new();
     private readonly ConcurrentDictionary<(string, int), SemaphoreSlim> _unwrapGates = new();
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _keyGates = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CachedKeyRow> _keyRows = new(StringComparer.Ordinal);
     private long _kmsDecryptCalls;
+    private long _keyRowGeneration;
 
     public KeyCustodian(
         IKeyStore store,
@@ -152,6 +154,7 @@ public sealed partial class KeyCustodian : IDisposable
             var version = new KeyVersion(name, number, KeyVersionState.Enabled, publicKey, kmsVersion, now, null, null, Imported: privateKey is not null);
             long? next = makePrimary || key.PrimaryVersion == 0 ? NextRotation(now, key.RotationPeriod) : null;
             await _store.AddVersionAsync(version, new WrappedKeyMaterial(sealedKey.Blob, wrappedDek), next, cancellationToken);
+            ForgetKeyRow(name);
             var updated = (await _store.GetKeyAsync(name, cancellationToken))!;
             await NotifyAsync(privateKey is null ? KeyLifecycleEvent.Rotated : KeyLifecycleEvent.Imported, updated, version, cancellationToken);
             return version;
@@ -188,7 +191,7 @@ public sealed partial class KeyCustodian : IDisposable
     /// </summary>
     public async Task<KeyLease> AcquireAsync(string name, int? version, CancellationToken cancellationToken)
     {
-        var key = await RequireKeyAsync(name, cancellationToken);
+        var key = await KeyForUseAsync(name, cancellationToken);
         var number = version ?? key.PrimaryVersion;
         for (var attempt = 0; attempt < 3; attempt++)
         {
@@ -221,7 +224,7 @@ public sealed partial class KeyCustodian : IDisposable
     /// <summary>Every usable version (enabled, at or above the minimum), newest first, for trial decryption.</summary>
     public async Task<IReadOnlyList<KeyLease>> AcquireAllUsableAsync(string name, CancellationToken cancellationToken)
     {
-        var key = await RequireKeyAsync(name, cancellationToken);
+        var key = await KeyForUseAsync(name, cancellationToken);
         var versions = await _store.ListVersionsAsync(name, cancellationToken);
         var leases = new List<KeyLease>();
         try
@@ -401,6 +404,7 @@ public sealed partial class KeyCustodian : IDisposable
 
         var updated = key with { MinimumVersion = minimum };
         await _store.UpdateKeyAsync(updated, cancellationToken);
+        ForgetKeyRow(name);
         foreach (var ((k, v), _) in _cache)
         {
             if (k == name && v < minimum)
@@ -421,6 +425,7 @@ public sealed partial class KeyCustodian : IDisposable
         var lastRotation = versions.Count == 0 ? key.CreatedAt : versions.Max(v => v.CreatedAt);
         var updated = key with { RotationPeriod = period, NextRotationAt = NextRotation(lastRotation, period) };
         await _store.UpdateKeyAsync(updated, cancellationToken);
+        ForgetKeyRow(name);
         return updated;
     }
 
@@ -507,6 +512,40 @@ public sealed partial class KeyCustodian : IDisposable
         ValidateName(name);
         return await _store.GetKeyAsync(name, cancellationToken) ?? throw StrongroomException.NotFound($"key '{name}'");
     }
+
+    /// <summary>
+    /// The key row as used for signing and unwrapping (primary and minimum version), re-read from
+    /// the store at least every <see cref="KeyCustodyOptions.StateRecheckInterval"/> — the bound the
+    /// cached versions already have — instead of on every call. Changes made through this custodian
+    /// drop the cached row at once; a change on another replica takes effect within the interval.
+    /// </summary>
+    private async Task<ManagedKey> KeyForUseAsync(string name, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (_keyRows.TryGetValue(name, out var cached) && now - cached.ReadAt <= _options.StateRecheckInterval.TotalMilliseconds)
+        {
+            return cached.Key;
+        }
+
+        // A row read while a change was being made here is used once but not cached, so it cannot outlive the change.
+        var generation = Interlocked.Read(ref _keyRowGeneration);
+        var key = await RequireKeyAsync(name, cancellationToken);
+        if (Interlocked.Read(ref _keyRowGeneration) == generation)
+        {
+            _keyRows[name] = new CachedKeyRow(key, now);
+        }
+
+        return key;
+    }
+
+    /// <summary>Called after every change to a key's row or versions made here.</summary>
+    private void ForgetKeyRow(string name)
+    {
+        Interlocked.Increment(ref _keyRowGeneration);
+        _keyRows.TryRemove(name, out _);
+    }
+
+    private sealed record CachedKeyRow(ManagedKey Key, long ReadAt);
 
     /// <summary>A version that may be disabled or scheduled for destruction: enabled or disabled, and not the primary.</summary>
     private async Task<(ManagedKey, KeyVersion)> RequireRetirableVersionAsync(string name, int version, CancellationToken cancellationToken)

@@ -14,8 +14,10 @@ public sealed class KeyCustodyOptions
     public bool AllowZeroDestroyGrace { get; set; }
 
     /// <summary>
-    /// How long an unwrapped key is used before its version state is re-read from the store: the
-    /// bound within which a disable or destroy on another replica takes effect here.
+    /// How long an unwrapped key is used before its version state is re-read from the store, and
+    /// how long the key's row (primary and minimum version) is used for signing and unwrapping: the
+    /// bound within which a disable, destroy, rotation or minimum change made on another replica
+    /// takes effect here. Changes made through this process take effect at once.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan StateRecheckInterval { get; set; } = TimeSpan.FromSeconds(30);

@@ -127,6 +127,73 @@ public sealed class KeyCustodianTests : IDisposable
     }
 
     [Fact]
+    public async Task A_rotation_made_here_signs_with_the_new_primary_at_once()
+    {
+        await _custodian.CreateKeyAsync("sign", Ed25519Kind.KindName, null, null, default);
+        using (var first = await _custodian.AcquireAsync("sign", null, default))
+        {
+            Assert.Equal(1, first.Version.Version);
+        }
+
+        await _custodian.RotateAsync("sign", default);
+
+        using var lease = await _custodian.AcquireAsync("sign", null, default);
+        Assert.Equal(2, lease.Version.Version);
+    }
+
+    [Fact]
+    public async Task A_rotation_or_minimum_change_on_another_replica_takes_effect_here_within_the_recheck_interval()
+    {
+        await _custodian.CreateKeyAsync("sign", Ed25519Kind.KindName, null, null, default);
+        using (await _custodian.AcquireAsync("sign", null, default))
+        {
+        }
+
+        using var replica = NewCustodian(_store);
+        await replica.RotateAsync("sign", default);
+        await replica.SetMinimumVersionAsync("sign", 2, default);
+        using (var cached = await _custodian.AcquireAsync("sign", null, default))
+        {
+            // The key row is re-read at most every StateRecheckInterval (30 s here), like the versions.
+            Assert.Equal(1, cached.Version.Version);
+        }
+
+        _clock.Advance(TimeSpan.FromSeconds(31));
+        using (var lease = await _custodian.AcquireAsync("sign", null, default))
+        {
+            Assert.Equal(2, lease.Version.Version);
+        }
+
+        var ex = await Assert.ThrowsAsync<StrongroomException>(() => _custodian.AcquireAsync("sign", 1, default));
+        Assert.Contains("below the minimum version 2", ex.Message);
+    }
+
+    [Fact]
+    public async Task Acquiring_a_cached_key_reads_nothing_from_the_store()
+    {
+        var counting = new CountingStore(_store);
+        using var custodian = NewCustodian(counting);
+        await custodian.CreateKeyAsync("sign", Ed25519Kind.KindName, null, null, default);
+        using (await custodian.AcquireAsync("sign", null, default))
+        {
+        }
+
+        var reads = counting.Reads;
+        for (var i = 0; i < 100; i++)
+        {
+            using var lease = await custodian.AcquireAsync("sign", null, default);
+        }
+
+        Assert.Equal(reads, counting.Reads);
+        _clock.Advance(TimeSpan.FromSeconds(31));
+        using (await custodian.AcquireAsync("sign", null, default))
+        {
+        }
+
+        Assert.True(counting.Reads > reads, "after the recheck interval the key row and version are read again");
+    }
+
+    [Fact]
     public async Task A_version_below_the_minimum_is_refused()
     {
         await _custodian.CreateKeyAsync("hpke", X25519Kind.KindName, null, null, default);

@@ -20,7 +20,7 @@ public sealed record SignOutcome(string Jws, string Kid, string KeyName, int Ver
 public sealed class ResultSigner(SignerKeys keys, SignerOptions options, TimeProvider time)
 {
     /// <summary>A version's public key never changes, so neither does its kid (an RFC 7638 thumbprint: JSON and SHA-256 per call otherwise).</summary>
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _kids = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, int), string> _kids = new();
 
     public const string ResultType = "strongroom-result";
     public const string ConfigType = "strongroom-config";
@@ -49,7 +49,7 @@ public sealed class ResultSigner(SignerKeys keys, SignerOptions options, TimePro
         // Only the primary version signs, and the primary is always enabled: disabled, destroyed and
         // revoked versions can never be chosen here.
         using var lease = await keys.Custodian.AcquireAsync(name, null, cancellationToken);
-        var kid = _kids.GetOrAdd(Convert.ToBase64String(lease.Version.PublicKey), static (_, publicKey) => SignerKeys.KidOf(publicKey), lease.Version.PublicKey);
+        var kid = _kids.GetOrAdd((name, lease.Version.Version), static (_, publicKey) => SignerKeys.KidOf(publicKey), lease.Version.PublicKey);
         var iat = time.GetUtcNow().ToUnixTimeSeconds();
         KeyValuePair<string, JsonNode?>[] members =
         [
@@ -58,10 +58,12 @@ public sealed class ResultSigner(SignerKeys keys, SignerOptions options, TimePro
             new("iat", iat),
         ];
         var compact = Jws.SignCompact(lease.Handle<Ed25519KeyPair>(), kid, payload.Span, members);
-        var segments = compact.Split('.');
-        var headerJson = Encoding.UTF8.GetString(StrictBase64.DecodeUrl(segments[0]));
-        var jws = flattened ? Flattened(segments[0], detached ? null : segments[1], segments[2])
-            : detached ? segments[0] + ".." + segments[2]
+        var firstDot = compact.IndexOf('.', StringComparison.Ordinal);
+        var lastDot = compact.LastIndexOf('.');
+        var header = compact[..firstDot];
+        var headerJson = Encoding.UTF8.GetString(StrictBase64.DecodeUrl(header));
+        var jws = flattened ? Flattened(header, detached ? null : compact[(firstDot + 1)..lastDot], compact[(lastDot + 1)..])
+            : detached ? header + ".." + compact[(lastDot + 1)..]
             : compact;
         return new SignOutcome(jws, kid, name, lease.Version.Version, headerJson, iat);
     }
