@@ -16,7 +16,7 @@ internal sealed class BenchOptions
 #endif
 
     /// <summary>In run order: the rows that need jobs really run come before the runner is restarted in decrypt-only mode for hpke and studioml.</summary>
-    public static readonly string[] AllScenarios = ["empty", "sign", "signstream", "primitives", "fullpath", "hpke", "studioml", "submit", "kms"];
+    public static readonly string[] AllScenarios = ["empty", "sign", "signbatch", "signstream", "primitives", "fullpath", "hpke", "studioml", "submit", "kms"];
 
     public bool Smoke { get; private set; }
 

@@ -21,7 +21,7 @@ internal sealed class Report(BenchOptions options)
     private readonly string _loadAverage = ReadLoadAverage();
     private readonly DateTime _started = DateTime.UtcNow;
 
-    private static readonly string[] PairIds = ["empty", "getpublickey", "sign", "signstream", "hpke", "studioml", "fullpath", "submit"];
+    private static readonly string[] PairIds = ["empty", "getpublickey", "sign", "signbatch", "signstream", "hpke", "studioml", "fullpath", "submit"];
 
     public List<PairResult> Pairs { get; } = [];
 

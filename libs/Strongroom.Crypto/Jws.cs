@@ -218,24 +218,29 @@ public static class Jws
         return VerifySegments(protectedSegment, payloadSegment, signature, keyByKid, detachedPayload, understoodCriticalMembers);
     }
 
-    private static (string Header, string Payload, string Signature) SignSegments(Ed25519KeyPair key, string kid, ReadOnlySpan<byte> payload, IEnumerable<KeyValuePair<string, JsonNode?>>? headerMembers)
+    /// <summary>
+    /// The protected header <c>{"alg":"EdDSA","kid":kid, ...members}</c>, encoded once so that many
+    /// payloads can be signed under it (<see cref="SignCompact(Ed25519KeyPair, JwsProtectedHeader, ReadOnlySpan{byte}, bool)"/>).
+    /// </summary>
+    public static JwsProtectedHeader CreateProtectedHeader(string kid, IEnumerable<KeyValuePair<string, JsonNode?>>? headerMembers = null)
     {
-        ArgumentNullException.ThrowIfNull(key);
         ArgumentException.ThrowIfNullOrEmpty(kid);
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartObject();
             writer.WriteString("alg", Algorithm);
             writer.WriteString("kid", kid);
-            var written = new HashSet<string>(ReservedForSigner, StringComparer.Ordinal);
+            List<string>? written = null;
             foreach ((string name, JsonNode? value) in headerMembers ?? [])
             {
-                if (ForbiddenForSigner.Contains(name) || !written.Add(name))
+                written ??= new List<string>(4);
+                if (ForbiddenForSigner.Contains(name) || ReservedForSigner.Contains(name) || written.Contains(name, StringComparer.Ordinal))
                 {
                     throw CryptoError.InvalidArgument("The JWS header member '" + name + "' is reserved, forbidden or repeated.");
                 }
 
+                written.Add(name);
                 writer.WritePropertyName(name);
                 if (value is null)
                 {
@@ -250,10 +255,46 @@ public static class Jws
             writer.WriteEndObject();
         }
 
-        string header = StrictBase64.EncodeUrl(buffer.WrittenSpan);
-        string payloadSegment = StrictBase64.EncodeUrl(payload);
-        byte[] signature = key.Sign(Encoding.ASCII.GetBytes(header + "." + payloadSegment));
-        return (header, payloadSegment, StrictBase64.EncodeUrl(signature));
+        return new JwsProtectedHeader(StrictBase64.EncodeUrl(buffer.WrittenSpan), Encoding.UTF8.GetString(buffer.WrittenSpan));
+    }
+
+    /// <summary>Signs <paramref name="payload"/> under a header made by <see cref="CreateProtectedHeader"/>; compact serialization.</summary>
+    public static string SignCompact(Ed25519KeyPair key, JwsProtectedHeader header, ReadOnlySpan<byte> payload, bool detachedPayload = false)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        (string payloadSegment, string signature) = SignUnder(key, header.Segment, payload);
+        return string.Concat(header.Segment, ".", detachedPayload ? string.Empty : payloadSegment, ".", signature);
+    }
+
+    private static (string Header, string Payload, string Signature) SignSegments(Ed25519KeyPair key, string kid, ReadOnlySpan<byte> payload, IEnumerable<KeyValuePair<string, JsonNode?>>? headerMembers)
+    {
+        var header = CreateProtectedHeader(kid, headerMembers);
+        (string payloadSegment, string signature) = SignUnder(key, header.Segment, payload);
+        return (header.Segment, payloadSegment, signature);
+    }
+
+    /// <summary>Ed25519 over the ASCII signing input <c>header.base64url(payload)</c>, built in one pooled buffer.</summary>
+    private static (string Payload, string Signature) SignUnder(Ed25519KeyPair key, string headerSegment, ReadOnlySpan<byte> payload)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        int payloadLength = System.Buffers.Text.Base64Url.GetEncodedLength(payload.Length);
+        int total = headerSegment.Length + 1 + payloadLength;
+        byte[] rented = System.Buffers.ArrayPool<byte>.Shared.Rent(total);
+        try
+        {
+            Span<byte> input = rented.AsSpan(0, total);
+            Encoding.ASCII.GetBytes(headerSegment, input);
+            input[headerSegment.Length] = (byte)'.';
+            Span<byte> encodedPayload = input[(headerSegment.Length + 1)..];
+            System.Buffers.Text.Base64Url.EncodeToUtf8(payload, encodedPayload, out _, out _);
+            Span<byte> signature = stackalloc byte[64];
+            key.Sign(input, signature);
+            return (Encoding.ASCII.GetString(encodedPayload), StrictBase64.EncodeUrl(signature));
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 
     private static JwsVerificationResult VerifySegments(string headerSegment, string payloadSegment, string signatureSegment, Func<string?, Ed25519PublicKey?> keyByKid, byte[]? detachedPayload, IReadOnlyCollection<string>? understoodCriticalMembers)
@@ -372,4 +413,20 @@ public static class Jws
 
         return null;
     }
+}
+
+/// <summary>A protected header made by <see cref="Jws.CreateProtectedHeader"/>: its base64url segment and its exact JSON.</summary>
+public sealed class JwsProtectedHeader
+{
+    internal JwsProtectedHeader(string segment, string json)
+    {
+        Segment = segment;
+        Json = json;
+    }
+
+    /// <summary>The base64url segment the signatures cover.</summary>
+    public string Segment { get; }
+
+    /// <summary>The JSON that segment encodes.</summary>
+    public string Json { get; }
 }

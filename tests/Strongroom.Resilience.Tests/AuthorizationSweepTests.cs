@@ -58,7 +58,7 @@ public sealed class AuthorizationSweepTests(ResilienceStack stack)
         ("strongroom.keyservice.v1.KeyService", "GetPublicKey" or "ListPublicKeys") => new(Any, false, true),
         ("strongroom.keyservice.v1.KeyService", "UnwrapMessageKey" or "Decapsulate" or "CompleteRequest") => new(["runner"], false, false),
         ("strongroom.keyservice.v1.KeyServiceAdmin", _) => new(Operators, true, false),
-        ("strongroom.signer.v1.Signer", "Sign" or "SignStream") => new(["runner", "operator/admin"], false, false),
+        ("strongroom.signer.v1.Signer", "Sign" or "SignStream" or "SignBatch") => new(["runner", "operator/admin"], false, false),
         ("strongroom.signer.v1.Signer", "SignCheckpoint") => new(["storage"], false, false),
         ("strongroom.signer.v1.Signer", "Verify" or "GetJwks" or "GetLatestCheckpoint") => new(Any, false, false),
         ("strongroom.signer.v1.SignerAdmin", _) => new(Operators, true, false),

@@ -22,7 +22,7 @@ public sealed class AuthorizationSweepTests(SignerStack stack) : IClassFixture<S
     /// <summary>DESIGN.md §2, written out here rather than read from configuration, so a wrong policy file fails.</summary>
     private static string[] Allowed(string service, string method) => (service, method) switch
     {
-        ("strongroom.signer.v1.Signer", "Sign" or "SignStream") => ["runner", "operator/admin"],
+        ("strongroom.signer.v1.Signer", "Sign" or "SignStream" or "SignBatch") => ["runner", "operator/admin"],
         ("strongroom.signer.v1.Signer", "SignCheckpoint") => ["storage"],
         ("strongroom.signer.v1.Signer", "Verify" or "GetJwks" or "GetLatestCheckpoint") => Authenticated,
         ("strongroom.signer.v1.SignerAdmin", _) => ["operator/admin"],

@@ -130,4 +130,93 @@ public sealed class SignTests(SignerStack stack) : IClassFixture<SignerStack>
         var error = await Assert.ThrowsAsync<RpcException>(async () => await call.ResponseStream.MoveNext(CancellationToken.None));
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
     }
+
+    [Fact]
+    public async Task SignBatch_signs_every_payload_in_order_under_one_header_and_key_version()
+    {
+        var request = new Api.SignBatchRequest();
+        request.Payloads.Add(Enumerable.Range(1, 50).Select(i => Payload($"{{\"n\":{i}}}")));
+
+        var batch = await stack.Runner.SignBatchAsync(request);
+
+        Assert.Equal(50, batch.Jws.Count);
+        var headerSegment = batch.Jws[0][..batch.Jws[0].IndexOf('.', StringComparison.Ordinal)];
+        Assert.Equal(batch.ProtectedHeaderJson, Encoding.UTF8.GetString(Convert.FromBase64String(Base64(headerSegment))));
+        using var header = JsonDocument.Parse(batch.ProtectedHeaderJson);
+        Assert.Equal(batch.Kid, header.RootElement.GetProperty("kid").GetString());
+        Assert.Equal("strongroom-result", header.RootElement.GetProperty("typ").GetString());
+        Assert.Equal(batch.IssuedAt, header.RootElement.GetProperty("iat").GetInt64());
+        Assert.Equal("results", batch.KeyName);
+        for (var i = 0; i < 50; i++)
+        {
+            Assert.StartsWith(headerSegment + ".", batch.Jws[i], StringComparison.Ordinal);
+            var verified = await stack.Runner.VerifyAsync(new Api.VerifyRequest { Jws = batch.Jws[i], ExpectedTyp = "strongroom-result" });
+            Assert.True(verified.Valid, verified.Detail);
+            Assert.Equal($"{{\"n\":{i + 1}}}", verified.Payload.ToStringUtf8());
+        }
+    }
+
+    [Fact]
+    public async Task SignBatch_is_all_or_nothing_and_names_the_refused_payload()
+    {
+        var request = new Api.SignBatchRequest { Payloads = { Payload("{}"), Payload("{}"), ByteString.CopyFrom(new byte[65537]) } };
+        var oversized = await Assert.ThrowsAsync<RpcException>(async () => await stack.Runner.SignBatchAsync(request));
+        Assert.Equal(StatusCode.InvalidArgument, oversized.StatusCode);
+        Assert.Contains("payloads[2]", oversized.Status.Detail, StringComparison.Ordinal);
+
+        var empty = await Assert.ThrowsAsync<RpcException>(async () => await stack.Runner.SignBatchAsync(new Api.SignBatchRequest()));
+        Assert.Equal(StatusCode.InvalidArgument, empty.StatusCode);
+
+        var tooMany = new Api.SignBatchRequest();
+        tooMany.Payloads.Add(Enumerable.Range(0, 257).Select(_ => Payload("{}")));
+        var refused = await Assert.ThrowsAsync<RpcException>(async () => await stack.Runner.SignBatchAsync(tooMany));
+        Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+
+        var logKey = await Assert.ThrowsAsync<RpcException>(async () => await stack.Runner.SignBatchAsync(new Api.SignBatchRequest { KeyName = "keylog", Payloads = { Payload("{}") } }));
+        Assert.Equal(StatusCode.InvalidArgument, logKey.StatusCode);
+    }
+
+    [Fact]
+    public async Task SignBatch_detached_and_flattened_signatures_verify()
+    {
+        var payloads = new[] { Payload("{\"a\":1}"), Payload("{\"b\":2}") };
+        var detached = await stack.Runner.SignBatchAsync(new Api.SignBatchRequest { Payloads = { payloads }, Detached = true });
+        var flattened = await stack.Runner.SignBatchAsync(new Api.SignBatchRequest { Payloads = { payloads }, Serialization = Api.JwsSerialization.FlattenedJson });
+
+        for (var i = 0; i < payloads.Length; i++)
+        {
+            Assert.Contains("..", detached.Jws[i], StringComparison.Ordinal);
+            var d = await stack.Runner.VerifyAsync(new Api.VerifyRequest { Jws = detached.Jws[i], DetachedPayload = payloads[i] });
+            Assert.True(d.Valid, d.Detail);
+            var other = await stack.Runner.VerifyAsync(new Api.VerifyRequest { Jws = detached.Jws[i], DetachedPayload = payloads[1 - i] });
+            Assert.False(other.Valid);
+
+            using var json = JsonDocument.Parse(flattened.Jws[i]);
+            Assert.Equal(new[] { "protected", "payload", "signature" }, json.RootElement.EnumerateObject().Select(p => p.Name));
+            var f = await stack.Runner.VerifyAsync(new Api.VerifyRequest { Jws = flattened.Jws[i] });
+            Assert.True(f.Valid, f.Detail);
+            Assert.Equal(payloads[i], f.Payload);
+        }
+    }
+
+    [Fact]
+    public async Task SignBatch_refuses_fields_the_contract_does_not_define()
+    {
+        var request = new Api.SignBatchRequest { Payloads = { Payload("{}") } }.ToByteArray();
+        using var extra = new MemoryStream();
+        var output = new CodedOutputStream(extra);
+        output.WriteTag(7, WireFormat.WireType.LengthDelimited);
+        output.WriteString("typ=strongroom-config");
+        output.Flush();
+        var smuggled = Api.SignBatchRequest.Parser.ParseFrom([.. request, .. extra.ToArray()]);
+
+        var error = await Assert.ThrowsAsync<RpcException>(async () => await stack.Runner.SignBatchAsync(smuggled));
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+    }
+
+    private static string Base64(string base64Url)
+    {
+        var s = base64Url.Replace('-', '+').Replace('_', '/');
+        return s.PadRight(s.Length + ((4 - (s.Length % 4)) % 4), '=');
+    }
 }

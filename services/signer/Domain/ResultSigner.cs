@@ -10,6 +10,9 @@ namespace Strongroom.Signer.Domain;
 /// <summary>What Sign produced; every output names its key version.</summary>
 public sealed record SignOutcome(string Jws, string Kid, string KeyName, int Version, string ProtectedHeaderJson, long IssuedAt);
 
+/// <summary>What SignBatch produced: one JWS per payload, in order, all under one key version and one protected header.</summary>
+public sealed record SignBatchOutcome(IReadOnlyList<string> Jws, string Kid, string KeyName, int Version, string ProtectedHeaderJson, long IssuedAt);
+
 /// <summary>
 /// Signs JWS (RFC 7515, alg EdDSA) with the primary version of a JWS key. The protected header is
 /// <c>{"alg","kid","typ","runner","iat"}</c>, and the signer alone chooses typ, runner and iat:
@@ -33,6 +36,19 @@ public sealed class ResultSigner(SignerKeys keys, SignerOptions options, TimePro
 
     public async Task<SignOutcome> SignAsync(WorkloadIdentity caller, string? keyName, ReadOnlyMemory<byte> payload, bool detached, bool flattened, CancellationToken cancellationToken)
     {
+        var batch = await SignCoreAsync(caller, keyName, [payload], detached, flattened, single: true, cancellationToken);
+        return new SignOutcome(batch.Jws[0], batch.Kid, batch.KeyName, batch.Version, batch.ProtectedHeaderJson, batch.IssuedAt);
+    }
+
+    /// <summary>
+    /// Signs every payload with one lease of the primary version under one protected header (one
+    /// iat), in order. All or nothing: every payload is checked before the first is signed.
+    /// </summary>
+    public Task<SignBatchOutcome> SignBatchAsync(WorkloadIdentity caller, string? keyName, IReadOnlyList<ReadOnlyMemory<byte>> payloads, bool detached, bool flattened, CancellationToken cancellationToken) =>
+        SignCoreAsync(caller, keyName, payloads, detached, flattened, single: false, cancellationToken);
+
+    private async Task<SignBatchOutcome> SignCoreAsync(WorkloadIdentity caller, string? keyName, IReadOnlyList<ReadOnlyMemory<byte>> payloads, bool detached, bool flattened, bool single, CancellationToken cancellationToken)
+    {
         var typ = TypeFor(caller);
         var name = string.IsNullOrEmpty(keyName) ? options.DefaultKeyName : keyName;
         if (keys.PurposeOf(name) != SigningPurpose.Jws)
@@ -41,9 +57,18 @@ public sealed class ResultSigner(SignerKeys keys, SignerOptions options, TimePro
             throw StrongroomException.InvalidArgument("key_name", "the log-checkpoint key signs no JWS");
         }
 
-        if (payload.Length > options.MaxPayloadBytes)
+        if (payloads.Count == 0 || payloads.Count > MaxBatch)
         {
-            throw StrongroomException.InvalidArgument("payload", $"at most {options.MaxPayloadBytes} bytes; sign a document naming the digest of larger outputs");
+            throw StrongroomException.InvalidArgument("payloads", $"between 1 and {MaxBatch} payloads per batch");
+        }
+
+        for (var i = 0; i < payloads.Count; i++)
+        {
+            if (payloads[i].Length > options.MaxPayloadBytes)
+            {
+                var field = single ? "payload" : $"payloads[{i}]";
+                throw StrongroomException.InvalidArgument(field, $"at most {options.MaxPayloadBytes} bytes; sign a document naming the digest of larger outputs");
+            }
         }
 
         // Only the primary version signs, and the primary is always enabled: disabled, destroyed and
@@ -57,15 +82,29 @@ public sealed class ResultSigner(SignerKeys keys, SignerOptions options, TimePro
             new("runner", caller.ToString()),
             new("iat", iat),
         ];
-        var compact = Jws.SignCompact(lease.Handle<Ed25519KeyPair>(), kid, payload.Span, members);
-        var firstDot = compact.IndexOf('.', StringComparison.Ordinal);
+        var header = Jws.CreateProtectedHeader(kid, members);
+        var signingKey = lease.Handle<Ed25519KeyPair>();
+        var signed = new string[payloads.Count];
+        for (var i = 0; i < payloads.Count; i++)
+        {
+            var compact = Jws.SignCompact(signingKey, header, payloads[i].Span);
+            signed[i] = flattened || detached ? Reshape(compact, header.Segment.Length, detached, flattened) : compact;
+        }
+
+        return new SignBatchOutcome(signed, kid, name, lease.Version.Version, header.Json, iat);
+    }
+
+    /// <summary>Most payloads one SignBatch call signs.</summary>
+    public const int MaxBatch = 256;
+
+    /// <summary>Detached and flattened forms of a compact JWS whose header segment has the given length.</summary>
+    private static string Reshape(string compact, int headerLength, bool detached, bool flattened)
+    {
         var lastDot = compact.LastIndexOf('.');
-        var header = compact[..firstDot];
-        var headerJson = Encoding.UTF8.GetString(StrictBase64.DecodeUrl(header));
-        var jws = flattened ? Flattened(header, detached ? null : compact[(firstDot + 1)..lastDot], compact[(lastDot + 1)..])
-            : detached ? header + ".." + compact[(lastDot + 1)..]
-            : compact;
-        return new SignOutcome(jws, kid, name, lease.Version.Version, headerJson, iat);
+        var header = compact[..headerLength];
+        var signature = compact[(lastDot + 1)..];
+        return flattened ? Flattened(header, detached ? null : compact[(headerLength + 1)..lastDot], signature)
+            : header + ".." + signature;
     }
 
     /// <summary>RFC 7515 §7.2.2 flattened JSON; no unprotected header, no payload member when detached.</summary>

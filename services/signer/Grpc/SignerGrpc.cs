@@ -43,24 +43,38 @@ public sealed class SignerGrpc(ResultSigner signer, SignerKeys keys, CheckpointS
         }
     }
 
+    public override async Task<Api.SignBatchResponse> SignBatch(Api.SignBatchRequest request, ServerCallContext context)
+    {
+        RefuseUnknownFields(request, new Api.SignBatchRequest { KeyName = request.KeyName, Payloads = { request.Payloads }, Detached = request.Detached, Serialization = request.Serialization }, "request");
+        var flattened = Flattened(request.Serialization);
+        var caller = SigningCaller(context);
+        var payloads = new ReadOnlyMemory<byte>[request.Payloads.Count];
+        for (var i = 0; i < payloads.Length; i++)
+        {
+            payloads[i] = request.Payloads[i].Memory;
+        }
+
+        var outcome = await signer.SignBatchAsync(caller.Identity, request.KeyName, payloads, request.Detached, flattened, context.CancellationToken);
+        context.AuditKey(outcome.KeyName, outcome.Version);
+        var response = new Api.SignBatchResponse
+        {
+            Kid = outcome.Kid,
+            KeyName = outcome.KeyName,
+            Version = (uint)outcome.Version,
+            ProtectedHeaderJson = outcome.ProtectedHeaderJson,
+            IssuedAt = outcome.IssuedAt,
+        };
+        response.Jws.Add(outcome.Jws);
+        return response;
+    }
+
     private async Task<Api.SignResponse> SignOneAsync(Api.SignRequest request, ServerCallContext context)
     {
         // A request carrying fields this contract does not define (a "typ", "iat" or header member
         // smuggled under a new field number) is refused rather than silently ignored.
         RefuseUnknownFields(request, new Api.SignRequest { KeyName = request.KeyName, Payload = request.Payload, Detached = request.Detached, Serialization = request.Serialization }, "request");
-        var flattened = request.Serialization switch
-        {
-            Api.JwsSerialization.Unspecified or Api.JwsSerialization.Compact => false,
-            Api.JwsSerialization.FlattenedJson => true,
-            _ => throw StrongroomException.InvalidArgument("serialization", "must be COMPACT or FLATTENED_JSON"),
-        };
-        var caller = context.GetCaller();
-        if (caller.ViaEdge)
-        {
-            // Sign is not client-facing; should a policy row ever say otherwise, a relayed identity still signs nothing.
-            throw StrongroomException.PermissionDenied("signing requires the caller's own certificate");
-        }
-
+        var flattened = Flattened(request.Serialization);
+        var caller = SigningCaller(context);
         var outcome = await signer.SignAsync(caller.Identity, request.KeyName, request.Payload.Memory, request.Detached, flattened, context.CancellationToken);
         context.AuditKey(outcome.KeyName, outcome.Version);
         return new Api.SignResponse
@@ -143,6 +157,25 @@ public sealed class SignerGrpc(ResultSigner signer, SignerKeys keys, CheckpointS
 
     public override async Task<Api.GetLatestCheckpointResponse> GetLatestCheckpoint(Api.GetLatestCheckpointRequest request, ServerCallContext context) =>
         new() { Checkpoint = Mapping.ToApi(await checkpoints.LatestAsync(context.CancellationToken)) };
+
+    private static bool Flattened(Api.JwsSerialization serialization) => serialization switch
+    {
+        Api.JwsSerialization.Unspecified or Api.JwsSerialization.Compact => false,
+        Api.JwsSerialization.FlattenedJson => true,
+        _ => throw StrongroomException.InvalidArgument("serialization", "must be COMPACT or FLATTENED_JSON"),
+    };
+
+    private static Caller SigningCaller(ServerCallContext context)
+    {
+        var caller = context.GetCaller();
+        if (caller.ViaEdge)
+        {
+            // Signing is not client-facing; should a policy row ever say otherwise, a relayed identity still signs nothing.
+            throw StrongroomException.PermissionDenied("signing requires the caller's own certificate");
+        }
+
+        return caller;
+    }
 
     private static void RefuseUnknownFields(IMessage received, IMessage knownOnly, string field)
     {

@@ -45,6 +45,25 @@ public class JwsTests
         Assert.Equal(Utf8("{\"job\":\"j1\"}"), result.Payload);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(256)]
+    [InlineData(1 << 20)]
+    public void A_header_made_once_signs_each_payload_exactly_as_signing_it_alone(int payloadLength)
+    {
+        var members = new JsonObject { ["typ"] = "strongroom-result", ["iat"] = 1_763_856_000 };
+        JwsProtectedHeader header = Jws.CreateProtectedHeader("kid-1", members);
+        byte[] payload = new byte[payloadLength];
+        new Random(payloadLength).NextBytes(payload);
+
+        // Ed25519 is deterministic, so the two paths must agree byte for byte.
+        Assert.Equal(Jws.SignCompact(Signer, "kid-1", payload, members), Jws.SignCompact(Signer, header, payload));
+        Assert.Equal(Jws.SignCompact(Signer, "kid-1", payload, members, detachedPayload: true), Jws.SignCompact(Signer, header, payload, detachedPayload: true));
+        Assert.Equal(header.Json, Encoding.UTF8.GetString(StrictBase64.DecodeUrl(header.Segment)));
+        Assert.Equal(JwsVerificationStatus.Valid, Jws.VerifyCompact(Jws.SignCompact(Signer, header, payload), Signer.PublicKey).Status);
+    }
+
     [Fact]
     public void Detached_jws_has_an_empty_payload_segment_and_verifies_only_with_the_same_payload()
     {
