@@ -327,7 +327,13 @@ public sealed partial class JobProcessor(
         {
             while (!run.IsCancellationRequested)
             {
-                await Task.Delay(every, run.Token);
+                // Every job's run ends by cancelling this delay: awaited without throwing, so finishing a job costs no exception.
+                await Task.Delay(every, run.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (run.IsCancellationRequested)
+                {
+                    return;
+                }
+
                 var until = (time.GetUtcNow() + options.LeaseDuration).ToUnixTimeSeconds();
                 var (held, cancel) = await queue.RenewAsync(jobId, fence, until, CancellationToken.None);
                 if (!held || cancel)
