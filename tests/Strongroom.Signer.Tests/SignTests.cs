@@ -141,7 +141,7 @@ public sealed class SignTests(SignerStack stack) : IClassFixture<SignerStack>
 
         Assert.Equal(50, batch.Jws.Count);
         var headerSegment = batch.Jws[0][..batch.Jws[0].IndexOf('.', StringComparison.Ordinal)];
-        Assert.Equal(batch.ProtectedHeaderJson, Encoding.UTF8.GetString(Convert.FromBase64String(Base64(headerSegment))));
+        Assert.Equal(batch.ProtectedHeaderJson, Encoding.UTF8.GetString(Strongroom.Crypto.StrictBase64.DecodeUrl(headerSegment)));
         using var header = JsonDocument.Parse(batch.ProtectedHeaderJson);
         Assert.Equal(batch.Kid, header.RootElement.GetProperty("kid").GetString());
         Assert.Equal("strongroom-result", header.RootElement.GetProperty("typ").GetString());
@@ -212,11 +212,5 @@ public sealed class SignTests(SignerStack stack) : IClassFixture<SignerStack>
 
         var error = await Assert.ThrowsAsync<RpcException>(async () => await stack.Runner.SignBatchAsync(smuggled));
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
-    }
-
-    private static string Base64(string base64Url)
-    {
-        var s = base64Url.Replace('-', '+').Replace('_', '/');
-        return s.PadRight(s.Length + ((4 - (s.Length % 4)) % 4), '=');
     }
 }
