@@ -304,6 +304,10 @@ public sealed class IdentityChurnTests(ResilienceStack stack)
                 .AppendLine(CultureInfo.InvariantCulture, $"  flooder alice, 16 callers for {seconds:0.0} s: {all.Count} Submits ({all.Count / seconds:0} /s); accepted {accepted} ({accepted / seconds:0.00} /s; quota {submitQuota:0} = burst + {periods:0} s × 1/s); edge admitted {edgeAdmitted} (quota {edgeQuota:0}); refused by the edge {byEdge}, by the runner {byRunner}, other {other}")
                 .AppendLine(CultureInfo.InvariantCulture, $"  others (bob, demo; 1 op/s): before the flood {baseline.Count} ops, {baseline.Count(o => o.Error is null)} OK, {SteadyLoad.Latency(baseline.Select(o => o.TotalMs))}; during {during.Count} ops, {during.Count - errors.Count} OK, {SteadyLoad.Latency(during.Select(o => o.TotalMs))}; Submit during {SteadyLoad.Latency(during.Where(o => o.JobId is not null).Select(o => o.SubmitMs))}");
             errors.Take(10).ToList().ForEach(e => report.AppendLine("    " + e.Error));
+            // Name every status the flooder saw besides OK and the two refusals, so a failure says what it was.
+            all.Where(o => o.Status != StatusCode.OK && !(o.Status == StatusCode.ResourceExhausted && (o.Detail == "rate limit exceeded" || o.Detail.StartsWith("submit rate limit reached", StringComparison.Ordinal))))
+                .GroupBy(o => (o.Status, o.Detail)).Take(5).ToList()
+                .ForEach(g => report.AppendLine(CultureInfo.InvariantCulture, $"    flooder saw {g.Key.Status} \"{g.Key.Detail}\" × {g.Count()}"));
             await WriteFiguresAsync(report.ToString());
 
             Assert.True(accepted <= submitQuota, $"the flooder got {accepted} Submits accepted, over its quota of {submitQuota}\n{report}");
