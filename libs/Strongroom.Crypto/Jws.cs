@@ -92,21 +92,23 @@ public static class Jws
     /// Signs <paramref name="payload"/>; the protected header is <c>{"alg":"EdDSA","kid":kid, ...members}</c>
     /// in that order. Returns the compact serialization (payload segment empty when detached).
     /// </summary>
-    public static string SignCompact(Ed25519KeyPair key, string kid, ReadOnlySpan<byte> payload, IEnumerable<KeyValuePair<string, JsonNode?>>? headerMembers = null, bool detachedPayload = false)
-    {
-        (string header, string payloadSegment, string signature) = SignSegments(key, kid, payload, headerMembers);
-        return header + "." + (detachedPayload ? string.Empty : payloadSegment) + "." + signature;
-    }
+    public static string SignCompact(Ed25519KeyPair key, string kid, ReadOnlySpan<byte> payload, IEnumerable<KeyValuePair<string, JsonNode?>>? headerMembers = null, bool detachedPayload = false) =>
+        SignCompact(key, CreateProtectedHeader(kid, headerMembers), payload, detachedPayload);
 
     /// <summary>Signs and returns the flattened JSON serialization (no unprotected header; payload omitted when detached).</summary>
-    public static string SignFlattened(Ed25519KeyPair key, string kid, ReadOnlySpan<byte> payload, IEnumerable<KeyValuePair<string, JsonNode?>>? headerMembers = null, bool detachedPayload = false)
+    public static string SignFlattened(Ed25519KeyPair key, string kid, ReadOnlySpan<byte> payload, IEnumerable<KeyValuePair<string, JsonNode?>>? headerMembers = null, bool detachedPayload = false) =>
+        SignFlattened(key, CreateProtectedHeader(kid, headerMembers), payload, detachedPayload);
+
+    /// <summary>Signs <paramref name="payload"/> under a header made by <see cref="CreateProtectedHeader"/>; flattened JSON serialization.</summary>
+    public static string SignFlattened(Ed25519KeyPair key, JwsProtectedHeader header, ReadOnlySpan<byte> payload, bool detachedPayload = false)
     {
-        (string header, string payloadSegment, string signature) = SignSegments(key, kid, payload, headerMembers);
+        ArgumentNullException.ThrowIfNull(header);
+        (string payloadSegment, string signature) = SignUnder(key, header.Segment, payload);
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartObject();
-            writer.WriteString("protected", header);
+            writer.WriteString("protected", header.Segment);
             if (!detachedPayload)
             {
                 writer.WriteString("payload", payloadSegment);
@@ -264,13 +266,6 @@ public static class Jws
         ArgumentNullException.ThrowIfNull(header);
         (string payloadSegment, string signature) = SignUnder(key, header.Segment, payload);
         return string.Concat(header.Segment, ".", detachedPayload ? string.Empty : payloadSegment, ".", signature);
-    }
-
-    private static (string Header, string Payload, string Signature) SignSegments(Ed25519KeyPair key, string kid, ReadOnlySpan<byte> payload, IEnumerable<KeyValuePair<string, JsonNode?>>? headerMembers)
-    {
-        var header = CreateProtectedHeader(kid, headerMembers);
-        (string payloadSegment, string signature) = SignUnder(key, header.Segment, payload);
-        return (header.Segment, payloadSegment, signature);
     }
 
     /// <summary>Ed25519 over the ASCII signing input <c>header.base64url(payload)</c>, built in one pooled buffer.</summary>

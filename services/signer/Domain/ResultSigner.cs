@@ -1,5 +1,3 @@
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Strongroom.Core;
 using Strongroom.Crypto;
@@ -87,8 +85,9 @@ public sealed class ResultSigner(SignerKeys keys, SignerOptions options, TimePro
         var signed = new string[payloads.Count];
         for (var i = 0; i < payloads.Count; i++)
         {
-            var compact = Jws.SignCompact(signingKey, header, payloads[i].Span);
-            signed[i] = flattened || detached ? Reshape(compact, header.Segment.Length, detached, flattened) : compact;
+            signed[i] = flattened
+                ? Jws.SignFlattened(signingKey, header, payloads[i].Span, detached)
+                : Jws.SignCompact(signingKey, header, payloads[i].Span, detached);
         }
 
         return new SignBatchOutcome(signed, kid, name, lease.Version.Version, header.Json, iat);
@@ -96,34 +95,4 @@ public sealed class ResultSigner(SignerKeys keys, SignerOptions options, TimePro
 
     /// <summary>Most payloads one SignBatch call signs.</summary>
     public const int MaxBatch = 256;
-
-    /// <summary>Detached and flattened forms of a compact JWS whose header segment has the given length.</summary>
-    private static string Reshape(string compact, int headerLength, bool detached, bool flattened)
-    {
-        var lastDot = compact.LastIndexOf('.');
-        var header = compact[..headerLength];
-        var signature = compact[(lastDot + 1)..];
-        return flattened ? Flattened(header, detached ? null : compact[(headerLength + 1)..lastDot], signature)
-            : header + ".." + signature;
-    }
-
-    /// <summary>RFC 7515 §7.2.2 flattened JSON; no unprotected header, no payload member when detached.</summary>
-    private static string Flattened(string header, string? payload, string signature)
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("protected", header);
-            if (payload is not null)
-            {
-                writer.WriteString("payload", payload);
-            }
-
-            writer.WriteString("signature", signature);
-            writer.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
 }
