@@ -95,7 +95,7 @@ public sealed class DoctorTests : IDisposable
         var check = Assert.Single(checks, c => c.Name == "bubblewrap");
         Assert.False(check.Ok);
         Assert.Contains("bubblewrap missing at /nonexistent/bwrap", check.Detail);
-        Assert.Contains("apt-get install bubblewrap", check.Detail);
+        Assert.Contains("apt-get install -y bubblewrap", check.Detail);
     }
 
     [Fact]

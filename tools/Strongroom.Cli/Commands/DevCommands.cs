@@ -27,13 +27,13 @@ public static class DevCommands
         return new DevLayout(repo, state ?? Path.Combine(repo, ".dev"), portOffset);
     }
 
-    public static async Task<int> UpAsync(string? state, bool once, TextWriter output, CancellationToken cancellationToken, int portOffset = 0)
+    public static async Task<int> UpAsync(string? state, bool once, TextWriter output, CancellationToken cancellationToken, int portOffset = 0, HostPrerequisites? host = null)
     {
         var layout = Layout(state, portOffset);
-        // The runner sandboxes every job in bubblewrap; without it the main job cannot run.
-        if (!File.Exists("/usr/bin/bwrap"))
+        // Before building anything: without bubblewrap and python3 the main job cannot run. As root
+        // with apt-get (a fresh machine, CI) they are installed here; otherwise the exact command is printed.
+        if (!await (host ?? HostPrerequisites.System).EnsureAsync(output, HostPrerequisites.RunQuietAsync, cancellationToken))
         {
-            output.WriteLine("==> bubblewrap is missing (/usr/bin/bwrap): the runner needs it to sandbox jobs; install it (Debian/Ubuntu: sudo apt-get install bubblewrap) and run again");
             return ExitCodes.NotReady;
         }
 

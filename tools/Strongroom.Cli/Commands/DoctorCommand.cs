@@ -77,9 +77,16 @@ public static class DoctorCommand
 
         var identityUsable = CheckCertificate(pki, identity, clock, checks);
         var operatorUsable = identity != asOperator && File.Exists(pki.CertificatePath(WorkloadIdentity.ParseShort(asOperator))) && CheckCertificate(pki, asOperator, clock, checks);
-        checks.Add(File.Exists(bwrapPath)
-            ? new("bubblewrap", true, bwrapPath)
-            : new("bubblewrap", false, $"bubblewrap missing at {bwrapPath}: the runner cannot sandbox jobs without it; install it (Debian/Ubuntu: apt-get install bubblewrap)"));
+        // The same programs and the same install command as 'dev up' (bubblewrap at the configured path).
+        var host = HostPrerequisites.System;
+        foreach (var program in HostPrerequisites.Programs.Select(p => p.Name == "bubblewrap" ? p with { Path = bwrapPath } : p))
+        {
+            var plan = host.Plan([program]);
+            checks.Add(plan.Satisfied
+                ? new(program.Name, true, program.Path)
+                : new(program.Name, false, $"{program.Name} missing at {program.Path}: {program.Why}; install it: {plan.InstallCommand(host.IsRoot)}"
+                    + (plan.CanInstall ? " ('strongroom dev up' does this itself as root)" : "")));
+        }
 
         if (!File.Exists(pki.TrustBundlePath))
         {
