@@ -77,10 +77,9 @@ internal sealed class BenchStack : IAsyncDisposable
             "--Edge:RateLimit:TokenLimit=1000000",
             "--Edge:RateLimit:TokensPerPeriod=1000000",
             "--Edge:RateLimit:ConcurrentRequestLimit=100000",
-            // The opt-in route to the baseline server (refused outside Development, never in deploy/),
-            // so "empty call / one fsync'd commit through the same edge" is a real baseline.
-            "--Edge:Bench:Enabled=true",
-            $"--Edge:Bench:Identity={BaselineIdentity}",
+            // The bench's own edge host (bench/Strongroom.Bench.Edge) adds the route to the baseline
+            // server in code, so "empty call / one fsync'd commit through the same edge" is a real baseline.
+            $"--Bench:BaselineIdentity={BaselineIdentity}",
             "--ReverseProxy:Clusters:bench:Metadata:Identity=" + BaselineIdentity,
             $"--ReverseProxy:Clusters:bench:Destinations:bench:Address=https://127.0.0.1:{Layout.Port(7406)}",
             "--ReverseProxy:Routes:bench-empty:ClusterId=bench",
@@ -88,6 +87,10 @@ internal sealed class BenchStack : IAsyncDisposable
             "--ReverseProxy:Routes:bench-commit:ClusterId=bench",
             "--ReverseProxy:Routes:bench-commit:Match:Path=/strongroom.bench.v1.Bench/Commit",
         ];
+        // The shipped edge and runner, composed by bench hosts that add only the baseline route and
+        // the decrypt-only sandbox; production code has no benchmark switch.
+        Layout.Hosts["edge"] = new("bench/Strongroom.Bench.Edge", "Strongroom.Bench.Edge");
+        Layout.Hosts["runner"] = new("bench/Strongroom.Bench.Runner", "Strongroom.Bench.Runner");
         Stack = new DevStack(Layout, _log);
         _operator = new Connections(Layout.Pki, "operator/admin");
     }
@@ -160,14 +163,14 @@ internal sealed class BenchStack : IAsyncDisposable
     }
 
     /// <summary>
-    /// Restarts the runner with or without Runner:BenchDecryptOnly (the queue is durable, so accepted
+    /// Restarts the runner with or without Bench:DecryptOnly (the queue is durable, so accepted
     /// jobs carry over): decrypt-only for "submit → decrypted", normal for rows that run jobs.
     /// </summary>
     public async Task RestartRunnerAsync(bool decryptOnly, CancellationToken ct)
     {
         var settings = Layout.Overrides["runner"];
-        settings.RemoveAll(a => a.StartsWith("--Runner:BenchDecryptOnly=", StringComparison.Ordinal));
-        settings.Add($"--Runner:BenchDecryptOnly={(decryptOnly ? "true" : "false")}");
+        settings.RemoveAll(a => a.StartsWith("--Bench:DecryptOnly=", StringComparison.Ordinal));
+        settings.Add($"--Bench:DecryptOnly={(decryptOnly ? "true" : "false")}");
         await Stack.StopAsync(ServiceSpec.Runner);
         Stack.Start(ServiceSpec.Runner);
         if (!await Stack.WaitHealthyAsync(ServiceSpec.Runner, TimeSpan.FromSeconds(120), ct))

@@ -66,7 +66,7 @@ internal sealed class Scenarios
             _output.WriteLine($"==> scenario {id}");
             if (id is "hpke" or "studioml" && !decryptOnly)
             {
-                // From here on the runner opens each job and ends it without running it (Runner:BenchDecryptOnly).
+                // From here on the runner opens each job and ends it without running it (Bench:DecryptOnly).
                 await _stack.RestartRunnerAsync(decryptOnly: true, ct);
                 decryptOnly = true;
             }
@@ -281,7 +281,7 @@ internal sealed class Scenarios
         return 1;
     }
 
-    /// <summary>The runner's reason for a job its decrypt-only mode opened (JobProcessor.BenchDecryptedReason).</summary>
+    /// <summary>The runner's reason for a job its decrypt-only mode opened (DecryptOnlySandbox.Reason in bench/Strongroom.Bench.Runner).</summary>
     private const string DecryptedReason = "benchmark decrypt-only mode: the request was decrypted and not run";
 
     private Task<Job> WaitSucceededAsync(int caller, string jobId, CancellationToken ct) =>

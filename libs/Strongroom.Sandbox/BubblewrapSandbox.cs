@@ -14,7 +14,7 @@ namespace Strongroom.Sandbox;
 /// Without a working bubblewrap it throws <see cref="SandboxUnavailableException"/>; it never
 /// falls back to running a job unsandboxed.
 /// </summary>
-public sealed class BubblewrapSandbox
+public sealed class BubblewrapSandbox : IJobSandbox
 {
     private const int SandboxUid = 65534;
     private const string InstallHint = "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap)";

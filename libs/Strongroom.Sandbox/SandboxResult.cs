@@ -21,4 +21,7 @@ public sealed record SandboxResult(
 {
     /// <summary>Exited by itself with code 0, within its timeout and output cap.</summary>
     public bool Succeeded => ExitCode == 0 && !OutputTruncated && !TimedOut && !Cancelled;
+
+    /// <summary>Why a <see cref="Cancelled"/> run was cancelled, when the sandbox rather than an operator ended it.</summary>
+    public string? CancelReason { get; init; }
 }

@@ -40,10 +40,12 @@ public static class EdgeExtensions
     /// <summary>Maps the edge: guard first, then its own gRPC methods, the routes, and a fallback that answers UNIMPLEMENTED.</summary>
     public static WebApplication MapStrongroomEdge(this WebApplication app)
     {
-        if (app.Services.GetRequiredService<RoutableMethods>().BenchEnabled)
+        var additional = app.Services.GetRequiredService<RoutableMethods>().Additional;
+        if (additional.Count > 0)
         {
-            app.Logger.LogWarning("BENCHMARK ROUTE ENABLED (Edge:Bench:Enabled=true): this edge also forwards {Empty} and {Commit} to the bench baseline server; never enable this outside the benchmark harness",
-                RoutableMethods.BenchEmpty, RoutableMethods.BenchCommit);
+            // Never the shipped edge: only a host composing the edge in code adds methods.
+            app.Logger.LogWarning("This edge forwards {Count} method(s) beyond the client-facing set, added by its host: {Methods}",
+                additional.Count, string.Join(", ", additional.Select(m => $"{m.Path} → {m.Backend}")));
         }
 
         app.UseRouting();

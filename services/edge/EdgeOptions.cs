@@ -12,25 +12,6 @@ public sealed class EdgeOptions
 
     [Required]
     public BackendOptions Backends { get; set; } = new();
-
-    /// <summary>The benchmark harness's baseline route; off unless the bench turns it on (never in deploy/).</summary>
-    [Required]
-    public BenchRouteOptions Bench { get; set; } = new();
-}
-
-/// <summary>
-/// Lets the benchmark compare a client-facing call with an empty call through the same edge: when
-/// enabled, the two methods of the bench baseline server (<c>strongroom.bench.v1.Bench</c>) become
-/// routable to a cluster whose backend presents <see cref="Identity"/>. Only in the Development
-/// environment (the edge refuses to start otherwise) and never in a deployment manifest (a
-/// deployment test checks). The edge stays a router: the same guard, relayed identity and audit apply.
-/// </summary>
-public sealed class BenchRouteOptions
-{
-    public bool Enabled { get; set; }
-
-    /// <summary>The service identity the bench baseline server's certificate carries (the bench's own PKI).</summary>
-    public string Identity { get; set; } = "";
 }
 
 /// <summary>

@@ -87,15 +87,6 @@ public sealed class RunnerOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan KeyCacheTtl { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>
-    /// Benchmark harness only (bench/ sets it; refused outside Development and with PostgreSQL; never in
-    /// deploy/): each leased job is opened through keyservice as usual — unwrap or decapsulate, with
-    /// keyservice's checks — and the plaintext zeroed, then the job ends CANCELLED with
-    /// <c>BenchDecryptedReason</c> without a sandbox, signature or stored result. It tells a client
-    /// whether its request decrypted, so it must never run where real clients submit.
-    /// </summary>
-    public bool BenchDecryptOnly { get; set; }
-
     public DownstreamOptions KeyService { get; set; } = new() { Address = "https://127.0.0.1:7402", Identity = "keyservice" };
 
     public DownstreamOptions Signer { get; set; } = new() { Address = "https://127.0.0.1:7403", Identity = "signer" };

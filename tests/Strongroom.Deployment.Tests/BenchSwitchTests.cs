@@ -5,8 +5,9 @@ using Strongroom.Testing;
 namespace Strongroom.Deployment.Tests;
 
 /// <summary>
-/// The benchmark's switches — the edge's route to the bench server (Edge:Bench) and the runner's
-/// decrypt-only mode (Runner:BenchDecryptOnly) — are set only by bench/, never by a deployment.
+/// The benchmark has no switch in production code: its edge route and decrypt-only runner live in
+/// bench/ hosts (bench/Strongroom.Bench.Edge, bench/Strongroom.Bench.Runner), no production file
+/// mentions the bench, and no deployment file names one of the retired settings.
 /// </summary>
 public sealed partial class BenchSwitchTests
 {
@@ -47,6 +48,26 @@ public sealed partial class BenchSwitchTests
         var offending = inputs
             .SelectMany(f => File.ReadLines(f).Select((line, i) => (File: f, Line: i + 1, Text: line)))
             .Where(l => BenchSwitch().IsMatch(l.Text))
+            .Select(l => $"{Path.GetRelativePath(RepoPaths.Root, l.File)}:{l.Line}: {l.Text.Trim()}")
+            .ToList();
+
+        Assert.Empty(offending);
+    }
+
+    [Fact]
+    public void No_production_source_file_mentions_the_bench()
+    {
+        var roots = new[] { "services", "libs" }.Select(r => Path.Combine(RepoPaths.Root, r));
+        var sources = roots
+            .SelectMany(r => Directory.EnumerateFiles(r, "*", SearchOption.AllDirectories))
+            .Where(f => !Path.GetRelativePath(RepoPaths.Root, f).Split(Path.DirectorySeparatorChar).Any(part => part is "bin" or "obj"))
+            .Where(f => Path.GetExtension(f) is ".cs" or ".csproj" or ".json" or ".proto" || Path.GetFileName(f) == "Dockerfile")
+            .ToList();
+        Assert.Contains(sources, f => f.EndsWith(Path.Combine("runner", "Domain", "JobProcessor.cs"), StringComparison.Ordinal));
+
+        var offending = sources
+            .SelectMany(f => File.ReadLines(f).Select((line, i) => (File: f, Line: i + 1, Text: line)))
+            .Where(l => l.Text.Contains("bench", StringComparison.OrdinalIgnoreCase))
             .Select(l => $"{Path.GetRelativePath(RepoPaths.Root, l.File)}:{l.Line}: {l.Text.Trim()}")
             .ToList();
 

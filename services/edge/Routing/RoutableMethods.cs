@@ -1,64 +1,60 @@
 using System.Collections.Frozen;
-using Microsoft.Extensions.Options;
 using Strongroom.Pki;
 
 namespace Strongroom.Edge.Routing;
 
 /// <summary>
-/// What this edge may forward: the compiled <see cref="ClientFacingMethods"/>, plus the bench
-/// baseline server's two methods when <see cref="BenchRouteOptions.Enabled"/> (off by default).
-/// Decided once at start from configuration; a reload cannot turn the bench route on.
+/// A gRPC method an edge forwards beyond the compiled <see cref="ClientFacingMethods"/>. Only a host
+/// that composes the edge in code can add one (registered as a singleton after
+/// <c>AddStrongroomEdge</c>); no configuration setting can, so a deployment's edge forwards exactly
+/// the client-facing set. The edge stays a router for it: same guard, relayed identity and audit.
+/// </summary>
+public sealed record ForwardedMethod(string Path, WorkloadIdentity Backend);
+
+/// <summary>
+/// What this edge may forward: the compiled <see cref="ClientFacingMethods"/> plus any
+/// <see cref="ForwardedMethod"/> its host registered in code. Decided once at start.
 /// </summary>
 public sealed class RoutableMethods
 {
-    public const string BenchEmpty = "/strongroom.bench.v1.Bench/Empty";
-    public const string BenchCommit = "/strongroom.bench.v1.Bench/Commit";
-
-    public RoutableMethods(IOptions<EdgeOptions> options, IHostEnvironment environment)
+    public RoutableMethods(IEnumerable<ForwardedMethod> additional)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(environment);
-        var bench = options.Value.Bench;
-        if (!bench.Enabled)
+        ArgumentNullException.ThrowIfNull(additional);
+        Additional = [.. additional];
+        if (Additional.Count == 0)
         {
             All = ClientFacingMethods.All;
             return;
         }
 
-        // A benchmark switch must not be reachable by a mistyped production setting.
-        if (!environment.IsDevelopment())
+        var methods = new Dictionary<string, WorkloadIdentity>(ClientFacingMethods.All, StringComparer.Ordinal);
+        foreach (var method in Additional)
         {
-            throw new InvalidOperationException($"Edge:Bench:Enabled is for the benchmark harness only and is refused in the {environment.EnvironmentName} environment");
+            if (method.Path is not ['/', .., not '/'] || method.Path.Count(c => c == '/') != 2)
+            {
+                throw new InvalidOperationException($"a forwarded method must be a full gRPC path /package.Service/Method, not '{method.Path}'");
+            }
+
+            if (!method.Backend.IsService)
+            {
+                throw new InvalidOperationException($"a forwarded method must name a service backend, not {method.Backend}");
+            }
+
+            // Never re-point a client-facing method (or one already added) at another backend.
+            if (!methods.TryAdd(method.Path, method.Backend))
+            {
+                throw new InvalidOperationException($"'{method.Path}' is already routable; a host cannot add it again");
+            }
         }
 
-        WorkloadIdentity identity;
-        try
-        {
-            identity = WorkloadIdentity.ParseShort(bench.Identity);
-        }
-        catch (FormatException)
-        {
-            throw new InvalidOperationException($"Edge:Bench:Identity '{bench.Identity}' is not a service identity");
-        }
-
-        if (!identity.IsService)
-        {
-            throw new InvalidOperationException($"Edge:Bench:Identity must name a service the bench server's certificate carries, not {identity}");
-        }
-
-        var methods = new Dictionary<string, WorkloadIdentity>(ClientFacingMethods.All, StringComparer.Ordinal)
-        {
-            [BenchEmpty] = identity,
-            [BenchCommit] = identity,
-        };
         All = methods.ToFrozenDictionary(StringComparer.Ordinal);
-        BenchEnabled = true;
     }
 
     /// <summary>Full method path → the service identity that serves it.</summary>
     public FrozenDictionary<string, WorkloadIdentity> All { get; }
 
-    public bool BenchEnabled { get; }
+    /// <summary>The methods the host added beyond the client-facing set (none in the shipped edge).</summary>
+    public IReadOnlyList<ForwardedMethod> Additional { get; }
 
     public bool TryGetBackend(string? path, out WorkloadIdentity backend)
     {

@@ -8,7 +8,7 @@ namespace Strongroom.Runner.Domain;
 /// Submit does not ask storage three times for keys that rarely change. Only answers that let a
 /// request through are kept — "not in the log" is asked again every time, so a new registration
 /// works at once — and nothing is kept longer than the TTL: a revoked or disabled client key, or a
-/// disabled request key, is refused by the runner within that bound (docs/benchmarks.md). keyservice
+/// disabled request key, is refused by the runner within that bound (docs/runner.md). keyservice
 /// keeps its own uncached check of the log before every unwrap, so no request is ever decrypted
 /// under a revoked key, whatever this cache holds. Bounded: at most <c>capacity</c> entries.
 /// </summary>

@@ -26,7 +26,7 @@ public sealed partial class JobProcessor(
     RunnerOptions options,
     SqlJobQueue queue,
     JobDefinitions definitions,
-    BubblewrapSandbox sandbox,
+    IJobSandbox sandbox,
     IClientKeyDirectory clients,
     KeyServiceApi.KeyService.KeyServiceClient keyService,
     SignerApi.Signer.SignerClient signer,
@@ -37,9 +37,6 @@ public sealed partial class JobProcessor(
 {
     /// <summary>The one reason every failure after the private-key operation gives (no decryption oracle).</summary>
     public const string OpenFailedReason = "the request could not be decrypted";
-
-    /// <summary>How a job ends in <see cref="RunnerOptions.BenchDecryptOnly"/> mode once its plaintext was opened.</summary>
-    public const string BenchDecryptedReason = "benchmark decrypt-only mode: the request was decrypted and not run";
 
     public async Task ProcessAsync(JobLease lease, CancellationToken stopping)
     {
@@ -111,14 +108,6 @@ public sealed partial class JobProcessor(
             return null;
         }
 
-        if (options.BenchDecryptOnly)
-        {
-            // The plaintext was held here; nothing runs, signs or stores.
-            CryptographicOperations.ZeroMemory(input);
-            await FinishAsync(job, fence, JobStatus.Cancelled, BenchDecryptedReason, 0, cancellationToken);
-            return null;
-        }
-
         SandboxResult result;
         try
         {
@@ -141,7 +130,8 @@ public sealed partial class JobProcessor(
 
         if (state.CancelRequested || result.Cancelled)
         {
-            await FinishAsync(job, fence, JobStatus.Cancelled, "cancelled by an operator", result.ExitCode, CancellationToken.None);
+            var reason = state.CancelRequested ? "cancelled by an operator" : result.CancelReason ?? "cancelled by an operator";
+            await FinishAsync(job, fence, JobStatus.Cancelled, reason, result.ExitCode, CancellationToken.None);
             return null;
         }
 

@@ -12,11 +12,8 @@ using StorageApi = Strongroom.Storage.V1;
 
 namespace Strongroom.Runner.Extensions;
 
-public static partial class RunnerExtensions
+public static class RunnerExtensions
 {
-    [LoggerMessage(Level = LogLevel.Warning, Message = "BENCHMARK DECRYPT-ONLY MODE (Runner:BenchDecryptOnly=true): jobs are decrypted and then cancelled without running, signing or storing; never enable this outside the benchmark harness")]
-    private static partial void LogBenchDecryptOnly(ILogger logger);
-
     /// <summary>The runner's domain: its durable queue, the sandbox, and mTLS clients of keyservice, signer and storage.</summary>
     public static WebApplicationBuilder AddRunner(this WebApplicationBuilder builder)
     {
@@ -50,7 +47,7 @@ public static partial class RunnerExtensions
         services.AddSingleton<SubmitRateLimiter>();
         services.AddSingleton<RunnerReadiness>();
         services.AddSingleton<JobDefinitions>();
-        services.AddSingleton(sp =>
+        services.AddSingleton<IJobSandbox>(sp =>
         {
             var options = sp.GetRequiredService<RunnerOptions>();
             var root = Path.GetFullPath(options.WorkRoot, sp.GetRequiredService<IHostEnvironment>().ContentRootPath);
@@ -65,38 +62,11 @@ public static partial class RunnerExtensions
 
     public static WebApplication MapRunner(this WebApplication app)
     {
-        if (CheckBenchDecryptOnly(app.Services.GetRequiredService<RunnerOptions>(), app.Environment))
-        {
-            LogBenchDecryptOnly(app.Logger);
-        }
-
         // Refuse to start on a bad job definition rather than at the first request naming it.
         _ = app.Services.GetRequiredService<JobDefinitions>();
         app.MapGrpcService<RunnerGrpc>();
         app.MapGrpcService<RunnerAdminGrpc>();
         return app;
-    }
-
-    /// <summary>
-    /// Whether the decrypt-only benchmark mode is on; throws when it is asked for anywhere but a
-    /// Development runner on SQLite (the bench's stack). It answers "did this decrypt?" to whoever
-    /// submits, so it is a benchmark's switch, never a deployment's.
-    /// </summary>
-    public static bool CheckBenchDecryptOnly(RunnerOptions options, IHostEnvironment environment)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(environment);
-        if (!options.BenchDecryptOnly)
-        {
-            return false;
-        }
-
-        if (!environment.IsDevelopment() || !options.Backend.Equals("Sqlite", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new InvalidOperationException($"Runner:BenchDecryptOnly is for the benchmark harness only: refused in the {environment.EnvironmentName} environment with the {options.Backend} queue (needs Development and Sqlite)");
-        }
-
-        return true;
     }
 
     private static T Downstream<T>(IServiceProvider sp, Func<RunnerOptions, DownstreamOptions> select, Func<global::Grpc.Core.CallInvoker, T> create)

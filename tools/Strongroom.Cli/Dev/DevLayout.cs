@@ -41,6 +41,12 @@ public sealed class DevLayout(string repoRoot, string stateRoot, int portOffset 
     /// <summary>Extra service settings (tests tune limits through these); none for `dev up`.</summary>
     public Dictionary<string, List<string>> Overrides { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// A host project started instead of a service's own (repository-relative folder and assembly
+    /// name): a harness composing that service in code with additions of its own. None for `dev up`.
+    /// </summary>
+    public Dictionary<string, ServiceHost> Hosts { get; } = new(StringComparer.Ordinal);
+
     public string Data(string service) => Path.Combine(StateRoot, "data", service);
 
     public int Port(int devPort) => devPort + PortOffset;

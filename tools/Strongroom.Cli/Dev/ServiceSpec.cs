@@ -1,5 +1,8 @@
 namespace Strongroom.Cli.Dev;
 
+/// <summary>A project that hosts a service: its repository-relative folder and assembly name.</summary>
+public sealed record ServiceHost(string Folder, string AssemblyName);
+
 /// <summary>
 /// One service of the local stack: its project, ports and the configuration the launcher passes.
 /// Ports are the documented dev ports (74xx) shifted by <see cref="DevLayout.PortOffset"/>, so
@@ -7,11 +10,14 @@ namespace Strongroom.Cli.Dev;
 /// </summary>
 public sealed record ServiceSpec(string Name, string ProjectFolder, string AssemblyName, int DevPublicPort, int DevAdminPort, Func<DevLayout, IEnumerable<string>> Settings)
 {
-    public string ProjectPath(DevLayout layout) => Path.Combine(layout.RepoRoot, "services", ProjectFolder, AssemblyName + ".csproj");
+    public string ProjectPath(DevLayout layout) => Path.Combine(layout.RepoRoot, Host(layout).Folder, Host(layout).AssemblyName + ".csproj");
 
-    public string OutputFolder(DevLayout layout) => Path.Combine(layout.RepoRoot, "services", ProjectFolder, "bin", layout.Configuration, "net10.0");
+    public string OutputFolder(DevLayout layout) => Path.Combine(layout.RepoRoot, Host(layout).Folder, "bin", layout.Configuration, "net10.0");
 
-    public string AssemblyPath(DevLayout layout) => Path.Combine(OutputFolder(layout), AssemblyName + ".dll");
+    public string AssemblyPath(DevLayout layout) => Path.Combine(OutputFolder(layout), Host(layout).AssemblyName + ".dll");
+
+    /// <summary>The project that runs this service: its own, unless the layout names another host.</summary>
+    public ServiceHost Host(DevLayout layout) => layout.Hosts.TryGetValue(Name, out var host) ? host : new(Path.Combine("services", ProjectFolder), AssemblyName);
 
     public int PublicPort(DevLayout layout) => layout.Port(DevPublicPort);
 
