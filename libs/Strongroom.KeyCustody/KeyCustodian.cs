@@ -11,8 +11,10 @@ namespace Strongroom.KeyCustody;
 /// Custody of one service's application keys. Each key has its own kms CryptoKey; application
 /// version N's private key is sealed under a fresh DEK, and that DEK is wrapped by the kms version
 /// created for N — so destroying N also destroys the only KEK that can unwrap it (crypto-shredding
-/// that survives old copies of the store). Unwrapped keys live only in memory, in a cache whose
-/// entries re-check their version state at least every <see cref="KeyCustodyOptions.StateRecheckInterval"/>.
+/// that survives old copies of the store). Unwrapped keys live only in memory, in
+/// <see cref="UnwrappedKeyCache"/>, whose entries re-check their version state at least every
+/// <see cref="KeyCustodyOptions.StateRecheckInterval"/>. This class owns the keys' lifecycle:
+/// create, rotate/import, state changes, the destruction and rotation sweeps.
 /// </summary>
 public sealed partial class KeyCustodian : IDisposable
 {
@@ -23,12 +25,10 @@ public sealed partial class KeyCustodian : IDisposable
     private readonly TimeProvider _time;
     private readonly string _service;
     private readonly IReadOnlyList<IKeyLifecycleObserver> _observers;
-    private readonly ConcurrentDictionary<(string, int), CachedKey> _cache = new();
-    private readonly ConcurrentDictionary<(string, int), SemaphoreSlim> _unwrapGates = new();
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _keyGates = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, CachedKeyRow> _keyRows = new(StringComparer.Ordinal);
-    private long _kmsDecryptCalls;
-    private long _keyRowGeneration;
+    private readonly KeyAssociatedData _associatedData;
+    private readonly UnwrappedKeyCache _unwrapped;
+    private readonly KeyRowCache _keyRows;
 
     public KeyCustodian(
         IKeyStore store,
@@ -46,10 +46,13 @@ public sealed partial class KeyCustodian : IDisposable
         _service = service;
         _time = time ?? TimeProvider.System;
         _observers = observers?.ToList() ?? [];
+        _associatedData = new KeyAssociatedData(service);
+        _unwrapped = new UnwrappedKeyCache(store, kek, _kinds, options, _associatedData, _time);
+        _keyRows = new KeyRowCache(options, _time);
     }
 
     /// <summary>kms Decrypt calls made so far: one per key version per process, never per message.</summary>
-    public long KmsDecryptCalls => Interlocked.Read(ref _kmsDecryptCalls);
+    public long KmsDecryptCalls => _unwrapped.KmsDecryptCalls;
 
     private long Now => _time.GetUtcNow().ToUnixTimeSeconds();
 
@@ -192,33 +195,7 @@ public sealed partial class KeyCustodian : IDisposable
     public async Task<KeyLease> AcquireAsync(string name, int? version, CancellationToken cancellationToken)
     {
         var key = await KeyForUseAsync(name, cancellationToken);
-        var number = version ?? key.PrimaryVersion;
-        for (var attempt = 0; attempt < 3; attempt++)
-        {
-            if (_cache.TryGetValue((name, number), out var entry))
-            {
-                if (_time.GetUtcNow().ToUnixTimeMilliseconds() - entry.CheckedAt > _options.StateRecheckInterval.TotalMilliseconds)
-                {
-                    await RecheckAsync(entry, cancellationToken);
-                }
-
-                if (entry.Version.Version < key.MinimumVersion)
-                {
-                    throw StrongroomException.FailedPrecondition($"key '{name}' version {number} is below the minimum version {key.MinimumVersion}");
-                }
-
-                if (entry.TryAcquire())
-                {
-                    return new KeyLease(entry, entry.Version);
-                }
-
-                continue;
-            }
-
-            await UnwrapIntoCacheAsync(key, number, cancellationToken);
-        }
-
-        throw StrongroomException.Unavailable("key cache is churning; retry");
+        return await _unwrapped.AcquireAsync(key, version ?? key.PrimaryVersion, cancellationToken);
     }
 
     /// <summary>Every usable version (enabled, at or above the minimum), newest first, for trial decryption.</summary>
@@ -245,60 +222,6 @@ public sealed partial class KeyCustodian : IDisposable
         }
 
         return leases;
-    }
-
-    private async Task UnwrapIntoCacheAsync(ManagedKey key, int number, CancellationToken cancellationToken)
-    {
-        var gate = _unwrapGates.GetOrAdd((key.Name, number), _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(cancellationToken);
-        try
-        {
-            if (_cache.ContainsKey((key.Name, number)))
-            {
-                return;
-            }
-
-            var version = await _store.GetVersionAsync(key.Name, number, cancellationToken)
-                ?? throw StrongroomException.NotFound($"key '{key.Name}' version {number}");
-            EnsureUsable(key, version);
-            var material = await _store.GetMaterialAsync(key.Name, number, cancellationToken)
-                ?? throw StrongroomException.FailedPrecondition($"key '{key.Name}' version {number} has no key material");
-            var aad = AssociatedData(key.Name, number);
-            Interlocked.Increment(ref _kmsDecryptCalls);
-            var dek = await _kek.DecryptAsync(key.Name, material.WrappedDek, aad, cancellationToken);
-            byte[]? privateKey = null;
-            try
-            {
-                privateKey = DataKeyEnvelope.Open(dek, material.SealedKey, aad);
-                var handle = _kinds[key.Kind].Load(privateKey);
-                _cache[(key.Name, number)] = new CachedKey(handle, version, _time.GetUtcNow().ToUnixTimeMilliseconds());
-            }
-            finally
-            {
-                CryptographicOperations.ZeroMemory(dek);
-                if (privateKey is not null)
-                {
-                    CryptographicOperations.ZeroMemory(privateKey);
-                }
-            }
-        }
-        finally
-        {
-            gate.Release();
-        }
-    }
-
-    private async Task RecheckAsync(CachedKey entry, CancellationToken cancellationToken)
-    {
-        var current = await _store.GetVersionAsync(entry.Version.KeyName, entry.Version.Version, cancellationToken);
-        if (current is null || current.State != KeyVersionState.Enabled)
-        {
-            Evict(entry.Version.KeyName, entry.Version.Version);
-            throw StrongroomException.FailedPrecondition($"key '{entry.Version.KeyName}' version {entry.Version.Version} is {Describe(current?.State)}");
-        }
-
-        entry.Version = current;
-        entry.CheckedAt = _time.GetUtcNow().ToUnixTimeMilliseconds();
     }
 
     public async Task<KeyVersion> DisableVersionAsync(string name, int version, CancellationToken cancellationToken)
@@ -405,13 +328,7 @@ public sealed partial class KeyCustodian : IDisposable
         var updated = key with { MinimumVersion = minimum };
         await _store.UpdateKeyAsync(updated, cancellationToken);
         ForgetKeyRow(name);
-        foreach (var ((k, v), _) in _cache)
-        {
-            if (k == name && v < minimum)
-            {
-                Evict(k, v);
-            }
-        }
+        _unwrapped.EvictBelow(name, minimum);
 
         await NotifyAsync(KeyLifecycleEvent.MinimumVersionChanged, updated, null, cancellationToken);
         return updated;
@@ -467,45 +384,11 @@ public sealed partial class KeyCustodian : IDisposable
         return updated;
     }
 
-    public void Dispose()
-    {
-        foreach (var entry in _cache.Values)
-        {
-            entry.Evict();
-        }
+    public void Dispose() => _unwrapped.Dispose();
 
-        _cache.Clear();
-    }
+    private void Evict(string name, int version) => _unwrapped.Evict(name, version);
 
-    private void Evict(string name, int version)
-    {
-        if (_cache.TryRemove((name, version), out var entry))
-        {
-            entry.Evict();
-        }
-    }
-
-    private static void EnsureUsable(ManagedKey key, KeyVersion version)
-    {
-        if (version.State != KeyVersionState.Enabled)
-        {
-            throw StrongroomException.FailedPrecondition($"key '{key.Name}' version {version.Version} is {Describe(version.State)}");
-        }
-
-        if (version.Version < key.MinimumVersion)
-        {
-            throw StrongroomException.FailedPrecondition($"key '{key.Name}' version {version.Version} is below the minimum version {key.MinimumVersion}");
-        }
-    }
-
-    private static string Describe(KeyVersionState? state) => state switch
-    {
-        KeyVersionState.Enabled => "enabled",
-        KeyVersionState.Disabled => "disabled",
-        KeyVersionState.DestroyScheduled => "scheduled for destruction",
-        KeyVersionState.Destroyed => "destroyed",
-        _ => "missing",
-    };
+    private static string Describe(KeyVersionState? state) => KeyStates.Describe(state);
 
     private async Task<ManagedKey> RequireKeyAsync(string name, CancellationToken cancellationToken)
     {
@@ -513,39 +396,12 @@ public sealed partial class KeyCustodian : IDisposable
         return await _store.GetKeyAsync(name, cancellationToken) ?? throw StrongroomException.NotFound($"key '{name}'");
     }
 
-    /// <summary>
-    /// The key row as used for signing and unwrapping (primary and minimum version), re-read from
-    /// the store at least every <see cref="KeyCustodyOptions.StateRecheckInterval"/> — the bound the
-    /// cached versions already have — instead of on every call. Changes made through this custodian
-    /// drop the cached row at once; a change on another replica takes effect within the interval.
-    /// </summary>
-    private async Task<ManagedKey> KeyForUseAsync(string name, CancellationToken cancellationToken)
-    {
-        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        if (_keyRows.TryGetValue(name, out var cached) && now - cached.ReadAt <= _options.StateRecheckInterval.TotalMilliseconds)
-        {
-            return cached.Key;
-        }
-
-        // A row read while a change was being made here is used once but not cached, so it cannot outlive the change.
-        var generation = Interlocked.Read(ref _keyRowGeneration);
-        var key = await RequireKeyAsync(name, cancellationToken);
-        if (Interlocked.Read(ref _keyRowGeneration) == generation)
-        {
-            _keyRows[name] = new CachedKeyRow(key, now);
-        }
-
-        return key;
-    }
+    /// <summary>The key row for signing and unwrapping, cached for the recheck interval (<see cref="KeyRowCache"/>).</summary>
+    private Task<ManagedKey> KeyForUseAsync(string name, CancellationToken cancellationToken) =>
+        _keyRows.GetAsync(name, RequireKeyAsync, cancellationToken);
 
     /// <summary>Called after every change to a key's row or versions made here.</summary>
-    private void ForgetKeyRow(string name)
-    {
-        Interlocked.Increment(ref _keyRowGeneration);
-        _keyRows.TryRemove(name, out _);
-    }
-
-    private sealed record CachedKeyRow(ManagedKey Key, long ReadAt);
+    private void ForgetKeyRow(string name) => _keyRows.Forget(name);
 
     /// <summary>A version that may be disabled or scheduled for destruction: enabled or disabled, and not the primary.</summary>
     private async Task<(ManagedKey, KeyVersion)> RequireRetirableVersionAsync(string name, int version, CancellationToken cancellationToken)
@@ -572,9 +428,7 @@ public sealed partial class KeyCustodian : IDisposable
         return (key, v);
     }
 
-    /// <summary>AAD binding sealed key bytes and wrapped DEK to this service, key and version.</summary>
-    private byte[] AssociatedData(string name, int version) =>
-        Encoding.UTF8.GetBytes($"strongroom/{_service}/key/{name}/v{version}");
+    private byte[] AssociatedData(string name, int version) => _associatedData.For(name, version);
 
     private async Task NotifyAsync(KeyLifecycleEvent kind, ManagedKey key, KeyVersion? version, CancellationToken cancellationToken)
     {
