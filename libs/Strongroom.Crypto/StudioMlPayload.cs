@@ -38,6 +38,17 @@ public sealed record StudioMlPayloadParts(byte[] WrappedKey, byte[] Box);
 /// </summary>
 public static class StudioMlPayload
 {
+    /// <summary>
+    /// SHA-256 of the payload string as sent: a StudioML request has no request id, so this digest is
+    /// its identity for replay protection at the runner and keyservice (and in CompleteRequest). The
+    /// one place it is computed.
+    /// </summary>
+    public static byte[] ReplayDigest(string payload)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        return SHA256.HashData(Encoding.ASCII.GetBytes(payload));
+    }
+
     /// <summary>A client-facing description of a shape error (it names no secret and no input bytes).</summary>
     public static string Describe(StudioMlPayloadError error) => error switch
     {

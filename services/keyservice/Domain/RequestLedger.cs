@@ -1,7 +1,7 @@
-using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Data.Sqlite;
 using Strongroom.Core;
+using Strongroom.Crypto;
 using Strongroom.KeyPublishing;
 
 namespace Strongroom.KeyService.Domain;
@@ -52,7 +52,7 @@ public sealed class RequestLedger : IDisposable
     /// <summary>StudioML's replay key: SHA-256 of the payload string as sent.</summary>
     public static byte[] StudioMlKey(ReadOnlySpan<byte> payloadSha256) => [0x01, .. payloadSha256];
 
-    public static byte[] StudioMlKey(string payload) => StudioMlKey(SHA256.HashData(Encoding.ASCII.GetBytes(payload)));
+    public static byte[] StudioMlKey(string payload) => StudioMlKey(StudioMlPayload.ReplayDigest(payload));
 
     /// <summary>A Strongroom envelope's replay key: (client identity, request id), length-prefixed.</summary>
     public static byte[] StrongroomKey(string clientIdentity, ReadOnlySpan<byte> requestId)

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 using Google.Protobuf;
 using Grpc.Core;
 using Strongroom.Core;
@@ -37,6 +36,8 @@ public sealed partial class JobProcessor(
 {
     /// <summary>The one reason every failure after the private-key operation gives (no decryption oracle).</summary>
     public const string OpenFailedReason = "the request could not be decrypted";
+
+    private readonly DownstreamRetry retry = new(time, logger);
 
     public async Task ProcessAsync(JobLease lease, CancellationToken stopping)
     {
@@ -88,7 +89,7 @@ public sealed partial class JobProcessor(
         {
             input = await OpenAsync(job, cancellationToken);
         }
-        catch (RpcException ex) when (IsTransient(ex.StatusCode))
+        catch (RpcException ex) when (DownstreamRetry.IsTransient(ex.StatusCode))
         {
             // keyservice was not reached (or did not answer): retry later without using up an attempt.
             LogTransient(logger, job.JobId, "keyservice", ex.StatusCode);
@@ -163,30 +164,13 @@ public sealed partial class JobProcessor(
             StartedAt = job.StartTime,
             FinishedAt = finished,
         };
-        var signed = await SignAsync(job.JobId, document.ToJsonBytes(), cancellationToken);
+        // Signing runs within the lease (renewed meanwhile): a signer outage delays the result instead
+        // of running the job, and spending an unwrap, again.
+        var sign = new SignerApi.SignRequest { KeyName = options.ResultSigningKey, Payload = ByteString.CopyFrom(document.ToJsonBytes()) };
+        var signed = await retry.CallAsync(job.JobId, "signer", RetrySchedule.Signing(options.SignRetryWindow),
+            async ct => await signer.SignAsync(sign, cancellationToken: ct), cancellationToken);
         var pending = new PendingResult(signed.Jws, sealedOutput.Ciphertext, sealedOutput.EncapsulatedKey, document.Status == "succeeded", result.ExitCode);
         return await queue.SavePendingAsync(job.JobId, fence, pending, CancellationToken.None) ? pending : null;
-    }
-
-    /// <summary>
-    /// Signs within the lease, retrying while the signer is unavailable (the lease is renewed meanwhile),
-    /// so a signer outage delays the result instead of running the job — and spending an unwrap — again.
-    /// </summary>
-    private async Task<SignerApi.SignResponse> SignAsync(string jobId, byte[] document, CancellationToken cancellationToken)
-    {
-        var deadline = time.GetUtcNow() + options.SignRetryWindow;
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await signer.SignAsync(new SignerApi.SignRequest { KeyName = options.ResultSigningKey, Payload = ByteString.CopyFrom(document) }, cancellationToken: cancellationToken);
-            }
-            catch (RpcException ex) when (IsTransient(ex.StatusCode) && time.GetUtcNow() < deadline)
-            {
-                LogTransient(logger, jobId, "signer", ex.StatusCode);
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 250 * attempt)), cancellationToken);
-            }
-        }
     }
 
     /// <summary>The clear input, or null when the message key does not open it (one answer for every such case).</summary>
@@ -242,25 +226,16 @@ public sealed partial class JobProcessor(
             OutputEnc = ByteString.CopyFrom(pending.OutputEnc),
             SealedToKid = job.SealedToKid,
         };
-        for (var attempt = 1; ; attempt++)
+        try
         {
-            try
-            {
-                // Idempotent by job id: a retry of the same bytes is "already stored", not a second result.
-                await storage.PutResultAsync(put, cancellationToken: cancellationToken);
-                break;
-            }
-            catch (RpcException ex) when (IsTransient(ex.StatusCode) && attempt < 5)
-            {
-                LogTransient(logger, job.JobId, "storage", ex.StatusCode);
-                await Task.Delay(TimeSpan.FromSeconds(attempt), cancellationToken);
-            }
-            catch (RpcException ex) when (IsTransient(ex.StatusCode))
-            {
-                // Keep the lease's pending result; the job is leased again later and only stored then.
-                await queue.ReleaseAsync(job.JobId, fence, (time.GetUtcNow() + options.RetryBackoff).ToUnixTimeSeconds(), CancellationToken.None);
-                return;
-            }
+            // Idempotent by job id: a retry of the same bytes is "already stored", not a second result.
+            await retry.CallAsync(job.JobId, "storage", RetrySchedule.Delivery, async ct => await storage.PutResultAsync(put, cancellationToken: ct), cancellationToken);
+        }
+        catch (RpcException ex) when (DownstreamRetry.IsTransient(ex.StatusCode))
+        {
+            // Keep the lease's pending result; the job is leased again later and only stored then.
+            await queue.ReleaseAsync(job.JobId, fence, (time.GetUtcNow() + options.RetryBackoff).ToUnixTimeSeconds(), CancellationToken.None);
+            return;
         }
 
         await CompleteAtKeyServiceAsync(job, cancellationToken);
@@ -275,7 +250,7 @@ public sealed partial class JobProcessor(
         if (job.Format == RequestFormat.Studioml)
         {
             var (payload, _, _) = RequestIntake.ParseStudioMl(job.Request);
-            request.StudiomlPayloadSha256 = ByteString.CopyFrom(SHA256.HashData(Encoding.ASCII.GetBytes(payload)));
+            request.StudiomlPayloadSha256 = ByteString.CopyFrom(StudioMlPayload.ReplayDigest(payload));
         }
         else
         {
@@ -283,22 +258,16 @@ public sealed partial class JobProcessor(
             request.Strongroom = new KeyServiceApi.StrongroomRequestId { ClientIdentity = header.ClientIdentity, RequestId = header.RequestId };
         }
 
-        for (var attempt = 1; attempt <= 5; attempt++)
+        try
         {
-            try
-            {
-                await keyService.CompleteRequestAsync(request, cancellationToken: cancellationToken);
-                return;
-            }
-            catch (RpcException ex) when (IsTransient(ex.StatusCode))
-            {
-                LogTransient(logger, job.JobId, "keyservice CompleteRequest", ex.StatusCode);
-                await Task.Delay(TimeSpan.FromSeconds(attempt), cancellationToken);
-            }
+            await retry.CallAsync(job.JobId, "keyservice CompleteRequest", RetrySchedule.Delivery,
+                async ct => await keyService.CompleteRequestAsync(request, cancellationToken: ct), cancellationToken);
         }
-
-        // The result is stored; keyservice still bounds the request by its unwrap budget and expiry.
-        LogCompleteFailed(logger, job.JobId);
+        catch (RpcException ex) when (DownstreamRetry.IsTransient(ex.StatusCode))
+        {
+            // The result is stored; keyservice still bounds the request by its unwrap budget and expiry.
+            LogCompleteFailed(logger, job.JobId);
+        }
     }
 
     private async Task FinishAsync(JobRecord job, long fence, JobStatus status, string reason, int exitCode, CancellationToken cancellationToken)
@@ -340,8 +309,6 @@ public sealed partial class JobProcessor(
             // The run ended.
         }
     }
-
-    private static bool IsTransient(StatusCode code) => code is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Aborted or StatusCode.Internal or StatusCode.Unknown;
 
     private sealed class LeaseState
     {

@@ -50,7 +50,7 @@ public sealed class RequestIntake(
             throw StrongroomException.FailedPrecondition("this runner has no StudioML job configured");
         }
 
-        var replayKey = Concat("studioml\0"u8, SHA256.HashData(Encoding.ASCII.GetBytes(payload)));
+        var replayKey = Concat("studioml\0"u8, StudioMlPayload.ReplayDigest(payload));
         var job = NewRecord(owner, jobName, RequestFormat.Studioml, message.ToByteArray(), RequestDigest.OfStudioMl(message.Span), sealingKid);
         return await EnqueueAsync(new NewJob(job, replayKey, KeepForever), cancellationToken);
     }
