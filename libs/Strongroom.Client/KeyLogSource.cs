@@ -65,8 +65,10 @@ public sealed class GrpcKeyLogSource(StorageApi.Storage.StorageClient storage) :
 }
 
 /// <summary>The key log (or what storage answered about it) cannot be believed; the message says why.</summary>
-public sealed class KeyLogVerificationException : Exception
+public sealed class KeyLogVerificationException : StrongroomClientException
 {
+    public override ClientError Error => ClientError.Unverified;
+
     public KeyLogVerificationException()
     {
     }

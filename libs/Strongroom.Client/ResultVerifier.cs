@@ -59,8 +59,10 @@ public enum ResultFailure
 }
 
 /// <summary>A result that must not be believed. The message says why, never with secrets.</summary>
-public sealed class ResultVerificationException : Exception
+public sealed class ResultVerificationException : StrongroomClientException
 {
+    public override ClientError Error => ClientError.Unverified;
+
     public ResultVerificationException()
     {
     }
@@ -76,7 +78,7 @@ public sealed class ResultVerificationException : Exception
     }
 
     public ResultVerificationException(ResultFailure failure, string message, Exception? innerException = null)
-        : base(message, innerException)
+        : base(ClientError.Unverified, message, innerException)
     {
         Failure = failure;
     }

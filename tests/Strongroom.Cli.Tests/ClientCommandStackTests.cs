@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Strongroom.Cli;
 using Strongroom.Cli.Commands;
 using Strongroom.Cli.Experimenter;
+using Strongroom.Client;
 using Strongroom.Cli.Tests.Support;
 using Strongroom.Testing;
 
@@ -44,6 +45,50 @@ public sealed class ClientCommandStackTests(CliStack stack) : IClassFixture<CliS
         Assert.Contains($"verified job {jobId}: signed by", fetched.ToString());
         Assert.Equal(Expected(stack.Sample("text-stats-output.json")), File.ReadAllText(outFile).Trim());
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(outFile));
+    }
+
+    [Fact]
+    public async Task The_sdk_alone_submits_both_envelopes_watches_each_transition_once_and_fetches_verified_opened_results()
+    {
+        stack.RequireReady();
+        using var client = StrongroomClient.Open(stack.Paths("client/demo"), Edge);
+        await client.PinAsync(Ct);
+
+        foreach (var (request, expected) in new[]
+        {
+            (JobRequest.Hpke("text-stats", File.ReadAllBytes(stack.Sample("text.txt"))), Expected(stack.Sample("text-stats-output.json"))),
+            (JobRequest.StudioMl(File.ReadAllBytes(stack.Sample("studioml-request-1.json"))), Expected(stack.Sample("studioml-output-1.json"))),
+        })
+        {
+            var job = await client.SubmitAsync(request, Ct);
+            var seen = new List<Strongroom.Runner.V1.JobStatus>();
+            await foreach (var state in client.WatchAsync(job.JobId, Ct))
+            {
+                seen.Add(state.Status);
+            }
+
+            Assert.Equal(Strongroom.Runner.V1.JobStatus.Succeeded, seen[^1]);
+            Assert.Equal(seen.Count, seen.Distinct().Count());
+            Assert.NotNull(job.RecipientKid);
+            var result = await client.FetchVerifiedAsync(job.JobId, Ct);
+            Assert.Equal(job.JobId, result.Document.JobId);
+            Assert.Equal(expected, System.Text.Encoding.UTF8.GetString(result.Output!).Trim());
+        }
+    }
+
+    [Fact]
+    public async Task The_sdk_reports_an_unregistered_client_as_not_registered_and_records_nothing()
+    {
+        stack.RequireReady();
+        var paths = stack.Paths("client/dave");
+        Assert.Equal(ExitCodes.Ok, ClientCommands.Keygen(paths.Keys, null, json: false, TextWriter.Null, TextWriter.Null));
+        Assert.Equal(ExitCodes.Ok, PkiCommands.Issue(stack.Layout.Pki, "client/dave", 7, TextWriter.Null, TextWriter.Null));
+        using var client = StrongroomClient.Open(paths, Edge);
+
+        var ex = await Assert.ThrowsAsync<StrongroomClientException>(() => client.SubmitAsync(JobRequest.Hpke("text-stats", [1, 2, 3]), Ct));
+
+        Assert.Equal(ClientError.NotRegistered, ex.Error);
+        Assert.False(Directory.Exists(paths.Jobs));
     }
 
     [Fact]
@@ -111,7 +156,7 @@ public sealed class ClientCommandStackTests(CliStack stack) : IClassFixture<CliS
         var submitted = new StringWriter();
         Assert.Equal(ExitCodes.Ok, await JobCommands.SubmitAsync(paths, Edge, "score-sentiment", studioml: false, stack.Sample("sentiment-input.json"), follow: true, json: false, submitted, Ct));
         var jobId = submitted.ToString().Split('\n')[0].Trim();
-        var record = JobRecord.Load(paths, jobId)!;
+        var record = SubmittedJob.Load(paths, jobId)!;
         (record with { RequestSha256 = new byte[32] }).Save(paths);
         var error = new StringWriter();
 

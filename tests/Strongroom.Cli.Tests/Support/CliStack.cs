@@ -1,5 +1,6 @@
 using Strongroom.Cli.Dev;
 using Strongroom.Cli.Experimenter;
+using Strongroom.Client;
 using Strongroom.Testing;
 
 namespace Strongroom.Cli.Tests.Support;
@@ -30,7 +31,7 @@ public sealed class CliStack : IAsyncLifetime
 
     public string StorageAddress => ServiceSpec.Storage.PublicAddress(Layout);
 
-    public ClientPaths Paths(string identity) => new(Layout.StateRoot, identity);
+    public ClientFolder Paths(string identity) => new(Layout.StateRoot, identity);
 
     public string Sample(string name) => Path.Combine(RepoPaths.Root, "examples", "jobs", "samples", name);
 

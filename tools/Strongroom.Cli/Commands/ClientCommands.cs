@@ -116,7 +116,7 @@ public static class ClientCommands
             output.WriteLine(already
                 ? $"{identity} is already registered with these keys (signing kid {signingKid}, sealing kid {sealingKid})"
                 : $"registered {identity}: signing kid {signingKid}, sealing kid {sealingKid}; the key log publishes them at its next checkpoint");
-            output.WriteLine($"the client also needs a certificate ('strongroom pki issue {identity}') and the log verifier key ({Path.Combine(stateRoot, "pki", ClientPaths.LogVerifierKeyFileName)})");
+            output.WriteLine($"the client also needs a certificate ('strongroom pki issue {identity}') and the log verifier key ({Path.Combine(stateRoot, "pki", ClientFolder.LogVerifierKeyFileName)})");
         }
 
         return ExitCodes.Ok;

@@ -63,7 +63,7 @@ public static class DevCommands
             output.WriteLine($"  demo step failed: {ex.StatusCode}: {ex.Status.Detail}; see {layout.Logs}");
             return ExitCodes.Failed;
         }
-        catch (Exception ex) when (ex is Experimenter.ClientProblemException or Strongroom.Client.KeyLogVerificationException or Strongroom.Client.ResultVerificationException)
+        catch (Exception ex) when (ex is Experimenter.ClientProblemException or Strongroom.Client.StrongroomClientException)
         {
             output.WriteLine($"  demo step failed: {ex.Message}; see {layout.Logs}");
             return ExitCodes.Failed;

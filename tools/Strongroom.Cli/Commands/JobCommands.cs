@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Strongroom.Cli.Dev;
 using Strongroom.Cli.Experimenter;
+using Strongroom.Client;
 using RunnerApi = Strongroom.Runner.V1;
 
 namespace Strongroom.Cli.Commands;
@@ -42,7 +43,7 @@ public static class JobCommands
         return [submit, watch, fetch];
     }
 
-    public static async Task<int> SubmitAsync(ClientPaths paths, string edge, string? jobName, bool studioml, string inputFile, bool follow, bool json, TextWriter output, CancellationToken cancellationToken)
+    public static async Task<int> SubmitAsync(ClientFolder paths, string edge, string? jobName, bool studioml, string inputFile, bool follow, bool json, TextWriter output, CancellationToken cancellationToken)
     {
         if ((jobName is null) == !studioml)
         {
@@ -55,10 +56,9 @@ public static class JobCommands
         }
 
         var input = await File.ReadAllBytesAsync(inputFile, cancellationToken);
-        using var session = ClientSession.Open(paths, edge);
-        var record = studioml
-            ? (await session.SubmitStudioMlAsync(input, cancellationToken)).Record
-            : (await session.SubmitStrongroomAsync(jobName!, input, cancellationToken)).Record;
+        using var session = ClientProblems.Open(paths, edge);
+        var request = studioml ? JobRequest.StudioMl(input) : JobRequest.Hpke(jobName!, input);
+        var record = await ClientProblems.RunAsync(paths, () => session.SubmitAsync(request, cancellationToken));
         if (json)
         {
             ClientOptions.PrintJson(output, new JsonObject
@@ -78,16 +78,16 @@ public static class JobCommands
         return follow ? await FollowAsync(session, record.JobId, json, output, cancellationToken) : ExitCodes.Ok;
     }
 
-    public static async Task<int> WatchAsync(ClientPaths paths, string edge, string jobId, bool json, TextWriter output, CancellationToken cancellationToken)
+    public static async Task<int> WatchAsync(ClientFolder paths, string edge, string jobId, bool json, TextWriter output, CancellationToken cancellationToken)
     {
         _ = paths.JobRecord(jobId);
-        using var session = ClientSession.Open(paths, edge);
+        using var session = ClientProblems.Open(paths, edge);
         return await FollowAsync(session, jobId, json, output, cancellationToken);
     }
 
-    private static async Task<int> FollowAsync(ClientSession session, string jobId, bool json, TextWriter output, CancellationToken cancellationToken)
+    private static async Task<int> FollowAsync(StrongroomClient session, string jobId, bool json, TextWriter output, CancellationToken cancellationToken)
     {
-        var final = await session.WatchAsync(jobId, job =>
+        var final = await ClientProblems.RunAsync(session.Folder, () => session.WaitAsync(jobId, job =>
         {
             var now = DateTimeOffset.UtcNow;
             if (json)
@@ -106,12 +106,12 @@ public static class JobCommands
             {
                 output.WriteLine($"{now:yyyy-MM-dd HH:mm:ss}Z  {job.JobId}  {DevDemo.Describe(job)}");
             }
-        }, cancellationToken);
+        }, cancellationToken));
         if (final.Status == RunnerApi.JobStatus.Succeeded)
         {
             if (!json)
             {
-                output.WriteLine($"next: strongroom fetch {jobId} --identity {session.Paths.Identity}");
+                output.WriteLine($"next: strongroom fetch {jobId} --identity {session.Folder.Identity}");
             }
 
             return ExitCodes.Ok;
@@ -120,12 +120,12 @@ public static class JobCommands
         return ExitCodes.JobFailed;
     }
 
-    public static async Task<int> FetchAsync(ClientPaths paths, string edge, string jobId, string? outFile, bool json, TextWriter output, CancellationToken cancellationToken)
+    public static async Task<int> FetchAsync(ClientFolder paths, string edge, string jobId, string? outFile, bool json, TextWriter output, CancellationToken cancellationToken)
     {
-        var record = JobRecord.Load(paths, jobId)
+        var record = SubmittedJob.Load(paths, jobId)
             ?? throw new ClientProblemException($"no record of job {jobId} in {paths.Jobs}: results are verified against what this client sent, so fetch with the --identity/--keys that submitted it", ExitCodes.NotReady);
-        using var session = ClientSession.Open(paths, edge);
-        var (verified, _) = await session.FetchAsync(record, cancellationToken);
+        using var session = ClientProblems.Open(paths, edge);
+        var verified = await ClientProblems.RunAsync(paths, () => session.FetchVerifiedAsync(record, cancellationToken));
         var clear = verified.Output ?? [];
         if (outFile is not null)
         {

@@ -105,7 +105,7 @@ public static class KeyCommands
         return pem;
     }
 
-    public static async Task<int> PemAsync(ClientPaths paths, string edge, string keyName, bool json, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    public static async Task<int> PemAsync(ClientFolder paths, string edge, string keyName, bool json, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         if (!File.Exists(paths.LogVerifierKeyFile))
         {
@@ -114,7 +114,7 @@ public static class KeyCommands
 
         using var connection = new StrongroomConnection(paths.Pki, paths.Identity, edge);
         // No pin file: printing a PEM needs no client keys, only a fresh proof against the log key.
-        using var log = ClientSession.OpenLog(connection.KeyLog, paths.LogVerifierKeyFile, pinFile: null);
+        using var log = StrongroomClient.OpenLog(connection.KeyLog, paths.LogVerifierKeyFile, pinFile: null);
         using var verified = await RecipientKeys.FetchStudioMlKeyAsync(connection.PublicKeys, log, keyName, cancellationToken: cancellationToken);
         var answered = (await connection.KeyService.GetPublicKeyAsync(new GetPublicKeyRequest { KeyName = keyName }, cancellationToken: cancellationToken)).PublicKey;
         // The PEM printed is the one checked: its own thumbprint must be the kid the key log proved.

@@ -32,10 +32,10 @@ public static class DevDemo
 
     public static async Task RunAsync(DevLayout layout, TextWriter output, CancellationToken cancellationToken)
     {
-        var paths = new ClientPaths(layout.StateRoot, DemoClient);
+        var paths = new ClientFolder(layout.StateRoot, DemoClient);
         await PrepareAsOperatorAsync(layout, paths, output, cancellationToken);
 
-        using (var session = ClientSession.Open(paths, layout.EdgeAddress))
+        using (var session = StrongroomClient.Open(paths, layout.EdgeAddress))
         {
             var pinned = await session.PinAsync(cancellationToken);
             Step(output, $"{DemoClient} pinned the key-log checkpoint through the edge ({layout.EdgeAddress}): size {pinned.Size}, root {Convert.ToHexStringLower(pinned.RootHash)[..16]}…, signed by the log key in {paths.LogVerifierKeyFile}");
@@ -55,7 +55,7 @@ public static class DevDemo
     }
 
     /// <summary>Keys, the log verifier key and client/demo's registration: all on admin listeners or storage directly, as operator/admin.</summary>
-    private static async Task PrepareAsOperatorAsync(DevLayout layout, ClientPaths paths, TextWriter output, CancellationToken cancellationToken)
+    private static async Task PrepareAsOperatorAsync(DevLayout layout, ClientFolder paths, TextWriter output, CancellationToken cancellationToken)
     {
         using var asOperator = new Connections(layout.Pki, "operator/admin");
         var admin = new KeyServiceApi.KeyServiceAdmin.KeyServiceAdminClient(asOperator.To(ServiceSpec.KeyService.AdminAddress(layout), "keyservice", TimeSpan.FromMinutes(2)));
@@ -107,37 +107,37 @@ public static class DevDemo
         }
     }
 
-    private static async Task RunStrongroomAsync(ClientSession session, byte[] input, TextWriter output, CancellationToken cancellationToken)
+    private static async Task RunStrongroomAsync(StrongroomClient session, byte[] input, TextWriter output, CancellationToken cancellationToken)
     {
         Step(output, $"[strongroom] {DemoClient} input for job {SentimentJob}: {Encoding.UTF8.GetString(input).Trim()}");
-        var (record, recipient) = await session.SubmitStrongroomAsync(SentimentJob, input, cancellationToken);
-        Step(output, $"[strongroom] fetched the runner's X25519 key through the edge and verified it in the pinned key log (kid {recipient.Kid}, enabled, published by keyservice)");
-        Step(output, $"[strongroom] encrypted the input with HPKE (X25519, HKDF-SHA256, ChaCha20-Poly1305) to {recipient.Kid}, signed the envelope with {session.Keys.SigningKid}");
+        var record = await session.SubmitAsync(JobRequest.Hpke(SentimentJob, input), cancellationToken);
+        Step(output, $"[strongroom] fetched the runner's X25519 key through the edge and verified it in the pinned key log (kid {record.RecipientKid}, enabled, published by keyservice)");
+        Step(output, $"[strongroom] encrypted the input with HPKE (X25519, HKDF-SHA256, ChaCha20-Poly1305) to {record.RecipientKid}, signed the envelope with {session.Keys.SigningKid}");
         Step(output, $"[strongroom] submitted through the edge: job {record.JobId}, request sha256 {Convert.ToHexStringLower(record.RequestSha256)}");
         await FinishAsync(session, record, "[strongroom]", output, cancellationToken);
     }
 
-    private static async Task RunStudioMlAsync(ClientSession session, byte[] requestJson, TextWriter output, CancellationToken cancellationToken)
+    private static async Task RunStudioMlAsync(StrongroomClient session, byte[] requestJson, TextWriter output, CancellationToken cancellationToken)
     {
         Step(output, $"[studioml] {DemoClient} StudioML request ({requestJson.Length} bytes of clear JSON)");
         var pem = (await session.Connection.KeyService.GetPublicKeyAsync(new KeyServiceApi.GetPublicKeyRequest { KeyName = StudioMlKey }, cancellationToken: cancellationToken)).PublicKey;
         Step(output, $"[studioml] fetched the runner's StudioML PKCS#1 PEM through the edge (kid {pem.Kid}; what StudioML clients pin)");
-        var (record, kid) = await session.SubmitStudioMlAsync(requestJson, cancellationToken);
-        Step(output, $"[studioml] verified {kid} in the pinned key log; sealed the request (RSA-OAEP-256 + XSalsa20-Poly1305) and signed the payload with fingerprint {session.Keys.OpenSshFingerprint}");
+        var record = await session.SubmitAsync(JobRequest.StudioMl(requestJson), cancellationToken);
+        Step(output, $"[studioml] verified {record.RecipientKid} in the pinned key log; sealed the request (RSA-OAEP-256 + XSalsa20-Poly1305) and signed the payload with fingerprint {session.Keys.OpenSshFingerprint}");
         Step(output, $"[studioml] submitted studioml_message through the edge: job {record.JobId}, request sha256 {Convert.ToHexStringLower(record.RequestSha256)}");
         await FinishAsync(session, record, "[studioml]", output, cancellationToken);
     }
 
-    private static async Task FinishAsync(ClientSession session, JobRecord record, string tag, TextWriter output, CancellationToken cancellationToken)
+    private static async Task FinishAsync(StrongroomClient session, SubmittedJob record, string tag, TextWriter output, CancellationToken cancellationToken)
     {
-        var final = await session.WatchAsync(record.JobId, job => Step(output, $"{tag} job {record.JobId}: {Describe(job)}"), cancellationToken);
+        var final = await session.WaitAsync(record.JobId, job => Step(output, $"{tag} job {record.JobId}: {Describe(job)}"), cancellationToken);
         if (final.Status != RunnerApi.JobStatus.Succeeded)
         {
             throw new RpcException(new Status(StatusCode.Aborted, $"job {record.JobId} ended {final.Status}: {final.Reason}"));
         }
 
-        var (verified, stored) = await session.FetchAsync(record, cancellationToken);
-        Step(output, $"{tag} fetched result {record.JobId} through the edge ({stored.Output.Length} sealed bytes) and verified it: JWS by signer key {verified.SignerKid} proven in the pinned key log, runner {verified.RunnerIdentity}, request digest matches, output digest matches");
+        var verified = await session.FetchVerifiedAsync(record, cancellationToken);
+        Step(output, $"{tag} fetched result {record.JobId} through the edge ({verified.Document.OutputSize} sealed bytes) and verified it: JWS by signer key {verified.SignerKid} proven in the pinned key log, runner {verified.RunnerIdentity}, request digest matches, output digest matches");
         Step(output, $"{tag} opened the output sealed to {session.Keys.SealingKid}; exit code {verified.Document.ExitCode}:");
         foreach (var line in Encoding.UTF8.GetString(verified.Output ?? []).TrimEnd().Split('\n'))
         {

@@ -36,7 +36,7 @@ public sealed class ClientOptions
         command.Options.Add(Json);
     }
 
-    public ClientPaths Paths(ParseResult r) => new(ResolveState(r.GetValue(State)), r.GetValue(Identity)!, r.GetValue(Keys));
+    public ClientFolder Paths(ParseResult r) => new(ResolveState(r.GetValue(State)), r.GetValue(Identity)!, r.GetValue(Keys));
 
     /// <summary>The given folder, else <c>.dev</c> in the repository, else <c>.dev</c> here.</summary>
     public static string ResolveState(string? state)
@@ -98,7 +98,7 @@ public sealed class ClientOptions
         }
     }
 
-    private static string Hint(StatusCode code) => code switch
+    internal static string Hint(StatusCode code) => code switch
     {
         StatusCode.Unavailable or StatusCode.DeadlineExceeded => "; is the stack up and is --edge right? 'strongroom doctor' checks certificates, clock and every service",
         StatusCode.Unauthenticated or StatusCode.PermissionDenied => "; check your certificate and identity with 'strongroom doctor' (renew: 'strongroom pki renew client/NAME')",
