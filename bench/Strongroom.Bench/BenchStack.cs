@@ -10,15 +10,14 @@ using System.Text.Json.Nodes;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
-using Strongroom.Cli.Commands;
-using Strongroom.Cli.Dev;
-using Strongroom.Cli.Operator;
 using Strongroom.Client;
 using Strongroom.Crypto;
 using Strongroom.Hosting.Tls;
+using Strongroom.Operator;
 using Strongroom.Pki;
 using Strongroom.Requests;
 using Strongroom.Runner.V1;
+using Strongroom.Stack;
 using KeyServiceApi = Strongroom.KeyService.V1;
 using StorageApi = Strongroom.Storage.V1;
 
@@ -54,7 +53,7 @@ internal sealed class BenchStack : IAsyncDisposable
 
     private readonly string _state = Path.Combine(Path.GetTempPath(), "strongroom-bench-" + Guid.NewGuid().ToString("N"));
     private readonly StringWriter _log = new();
-    private readonly Connections _operator;
+    private readonly ServiceConnections _operator;
     private readonly List<IDisposable> _owned = [];
 
     public BenchStack(string repoRoot, string configuration)
@@ -92,7 +91,7 @@ internal sealed class BenchStack : IAsyncDisposable
         Layout.Hosts["edge"] = new("bench/Strongroom.Bench.Edge", "Strongroom.Bench.Edge");
         Layout.Hosts["runner"] = new("bench/Strongroom.Bench.Runner", "Strongroom.Bench.Runner");
         Stack = new DevStack(Layout, _log);
-        _operator = new Connections(Layout.Pki, "operator/admin");
+        _operator = new ServiceConnections(Layout.Pki, "operator/admin");
     }
 
     public DevLayout Layout { get; }
@@ -128,10 +127,7 @@ internal sealed class BenchStack : IAsyncDisposable
     {
         Stack.EnsurePki();
         Stack.EnsureSecrets();
-        if (PkiCommands.Issue(Layout.Pki, "client/bench", 7, TextWriter.Null, Console.Error) != 0)
-        {
-            throw new InvalidOperationException("could not issue a certificate for client/bench");
-        }
+        StackPki.Issue(Layout.Pki, "client/bench", 7);
 
         foreach (var spec in ServiceSpec.All)
         {

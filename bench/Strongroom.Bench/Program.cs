@@ -1,5 +1,5 @@
 using Strongroom.Bench;
-using Strongroom.Cli.Dev;
+using Strongroom.Stack;
 
 BenchOptions options;
 try

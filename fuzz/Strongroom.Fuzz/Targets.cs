@@ -2,10 +2,10 @@ using System.Security.Cryptography;
 using System.Text;
 using Google.Cloud.Kms.V1;
 using Google.Protobuf;
-using Strongroom.Cli.Operator;
 using Strongroom.Core;
 using Strongroom.Crypto;
 using Strongroom.Kms.Domain;
+using Strongroom.Operator;
 using Strongroom.Requests;
 using Strongroom.Runner.V1;
 

@@ -1,4 +1,4 @@
-using Strongroom.Cli.Dev;
+using Strongroom.Stack;
 
 namespace Strongroom.Cli.Tests;
 

@@ -1,8 +1,8 @@
 using Strongroom.Cli;
 using Strongroom.Cli.Commands;
-using Strongroom.Cli.Dev;
 using Strongroom.Cli.Tests.Support;
 using Strongroom.Pki;
+using Strongroom.Stack;
 using Strongroom.Testing;
 
 namespace Strongroom.Cli.Tests;

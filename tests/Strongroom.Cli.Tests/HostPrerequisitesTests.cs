@@ -1,6 +1,7 @@
 using Strongroom.Cli;
 using Strongroom.Cli.Commands;
 using Strongroom.Cli.Dev;
+using Strongroom.Stack;
 using Strongroom.Testing;
 
 namespace Strongroom.Cli.Tests;

@@ -4,13 +4,13 @@ using System.Text.Json;
 using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
-using Strongroom.Cli.Operator;
 using Strongroom.Crypto;
 using Strongroom.KeyService.Domain;
-using Strongroom.Requests;
 using Strongroom.KeyService.Tests.Support;
 using Strongroom.KeyService.V1;
+using Strongroom.Operator;
 using Strongroom.Pki;
+using Strongroom.Requests;
 using Strongroom.Runner.V1;
 using Strongroom.Testing;
 

@@ -2,10 +2,10 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Grpc.Core;
-using Strongroom.Cli.Operator;
 using Strongroom.Crypto;
 using Strongroom.KeyService.Tests.Support;
 using Strongroom.KeyService.V1;
+using Strongroom.Operator;
 using Strongroom.Pki;
 using Strongroom.Testing;
 

@@ -8,13 +8,13 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Grpc.Core;
 using Grpc.Net.Client;
-using Strongroom.Cli.Commands;
-using Strongroom.Cli.Operator;
 using Strongroom.Crypto;
 using Strongroom.Hosting.Tls;
+using Strongroom.Operator;
 using Strongroom.Pki;
 using Strongroom.Resilience.Tests.Support;
 using Strongroom.Runner.V1;
+using Strongroom.Stack;
 
 namespace Strongroom.Resilience.Tests;
 
@@ -190,7 +190,7 @@ public sealed class IdentityChurnTests(ResilienceStack stack)
 
         // A new connection is refused at the handshake (no RPC exists: UNAVAILABLE or INTERNAL).
         StatusCode fresh;
-        using (var connections = new Connections(stack.Layout.Pki, "client/carol"))
+        using (var connections = new ServiceConnections(stack.Layout.Pki, "client/carol"))
         {
             try
             {
@@ -376,7 +376,7 @@ public sealed class IdentityChurnTests(ResilienceStack stack)
     /// <summary>A registered client with its own certificate (so denying it touches no other test's client).</summary>
     private async Task<TestClient> ClientAsync(string name)
     {
-        Assert.Equal(0, PkiCommands.Issue(stack.Layout.Pki, "client/" + name, 7, TextWriter.Null, TextWriter.Null));
+        StackPki.Issue(stack.Layout.Pki, "client/" + name, 7);
         return await stack.RegisterAsync(name, Ed25519KeyPair.Generate(exportable: true), Ct);
     }
 

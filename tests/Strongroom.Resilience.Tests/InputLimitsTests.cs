@@ -451,7 +451,7 @@ public sealed class InputLimitsTests(ResilienceStack stack)
         RecordAndAssertMemory("idle flood", memory, 64L * Mib + (limit * 64 * 1024));
 
         // A new connection is served once the flood is gone.
-        using var connections = new Strongroom.Cli.Operator.Connections(stack.Layout.Pki, "client/alice");
+        using var connections = new Strongroom.Operator.ServiceConnections(stack.Layout.Pki, "client/alice");
         var fresh = new StorageApi.Storage.StorageClient(connections.To(stack.Layout.EdgeAddress, "edge"));
         Assert.False(string.IsNullOrEmpty((await fresh.GetJwksAsync(new StorageApi.GetJwksRequest(), cancellationToken: Ct)).JwksJson));
         await AssertHealthyAsync("edge");
@@ -482,8 +482,8 @@ public sealed class InputLimitsTests(ResilienceStack stack)
         var end = clock.Elapsed + duration;
         while (clock.Elapsed < end)
         {
-            using var bob = new Strongroom.Cli.Operator.Connections(stack.Layout.Pki, "client/bob");
-            using var admin = new Strongroom.Cli.Operator.Connections(stack.Layout.Pki, "operator/admin");
+            using var bob = new Strongroom.Operator.ServiceConnections(stack.Layout.Pki, "client/bob");
+            using var admin = new Strongroom.Operator.ServiceConnections(stack.Layout.Pki, "operator/admin");
             var clients = onlyOpen is not null
                 ? [onlyOpen]
                 : new[] { new StorageApi.Storage.StorageClient(bob.To(stack.Layout.EdgeAddress, "edge")), new StorageApi.Storage.StorageClient(admin.To(stack.PublicAddress("storage"), "storage")) };

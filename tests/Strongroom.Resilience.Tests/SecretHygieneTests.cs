@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
 using Google.Protobuf;
-using Strongroom.Cli.Operator;
 using Strongroom.Crypto;
+using Strongroom.Operator;
 using Strongroom.Requests;
 using Strongroom.Resilience.Tests.Support;
 using Strongroom.Runner.V1;

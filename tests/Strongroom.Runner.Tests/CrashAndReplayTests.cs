@@ -1,9 +1,9 @@
 using Google.Protobuf;
 using Grpc.Core;
-using Strongroom.Cli.Dev;
 using Strongroom.Requests;
 using Strongroom.Runner.Tests.Support;
 using Strongroom.Runner.V1;
+using Strongroom.Stack;
 using Strongroom.Testing;
 using KeyServiceApi = Strongroom.KeyService.V1;
 using StorageApi = Strongroom.Storage.V1;

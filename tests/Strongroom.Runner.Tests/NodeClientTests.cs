@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Strongroom.Pki;
 using Strongroom.Runner.Tests.Support;
+using Strongroom.Stack;
 using Strongroom.Testing;
 
 namespace Strongroom.Runner.Tests;
@@ -98,7 +99,7 @@ public sealed class NodeClientTests(RunnerStack stack)
         var demo = WorkloadIdentity.Client("demo");
         var (exit, stdout, stderr) = await RunNodeAsync(
             "studioml-client.mjs",
-            "--edge", Strongroom.Cli.Dev.ServiceSpec.Storage.PublicAddress(stack.Layout),
+            "--edge", ServiceSpec.Storage.PublicAddress(stack.Layout),
             "--ca", pki.TrustBundlePath,
             "--cert", pki.CertificatePath(demo),
             "--key", pki.KeyPath(demo),

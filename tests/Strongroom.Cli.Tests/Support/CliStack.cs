@@ -1,6 +1,7 @@
 using Strongroom.Cli.Dev;
 using Strongroom.Cli.Experimenter;
 using Strongroom.Client;
+using Strongroom.Stack;
 using Strongroom.Testing;
 
 namespace Strongroom.Cli.Tests.Support;

@@ -4,13 +4,12 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Google.Protobuf;
 using Grpc.Core;
-using Strongroom.Cli.Commands;
-using Strongroom.Cli.Dev;
-using Strongroom.Cli.Operator;
 using Strongroom.Client;
 using Strongroom.Crypto;
+using Strongroom.Operator;
 using Strongroom.Requests;
 using Strongroom.Runner.V1;
+using Strongroom.Stack;
 using Strongroom.Testing;
 using KeyServiceApi = Strongroom.KeyService.V1;
 using StorageApi = Strongroom.Storage.V1;
@@ -41,7 +40,7 @@ public sealed class ResilienceStack : IAsyncLifetime
 
     private readonly StringWriter _log = new();
     private readonly ConcurrentDictionary<(string Identity, string Address), CallInvoker> _invokers = new();
-    private readonly ConcurrentDictionary<string, Connections> _connections = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ServiceConnections> _connections = new(StringComparer.Ordinal);
 
     public ResilienceStack()
     {
@@ -123,7 +122,7 @@ public sealed class ResilienceStack : IAsyncLifetime
         Stack.EnsureSecrets();
         foreach (var name in new[] { "client/alice", "client/bob" })
         {
-            Assert.Equal(0, PkiCommands.Issue(Layout.Pki, name, 7, TextWriter.Null, TextWriter.Null));
+            StackPki.Issue(Layout.Pki, name, 7);
         }
 
         foreach (var spec in ServiceSpec.All)
@@ -210,7 +209,7 @@ public sealed class ResilienceStack : IAsyncLifetime
     /// <summary>A cached mTLS invoker as <paramref name="identity"/> (short form) to <paramref name="address"/>, expecting the server to be <paramref name="service"/>.</summary>
     public CallInvoker Invoker(string identity, string address, string service) =>
         _invokers.GetOrAdd((identity, address), key =>
-            _connections.GetOrAdd(identity, id => new Connections(Layout.Pki, id)).To(key.Address, service, TimeSpan.FromSeconds(30)));
+            _connections.GetOrAdd(identity, id => new ServiceConnections(Layout.Pki, id)).To(key.Address, service, TimeSpan.FromSeconds(30)));
 
     public string PublicAddress(string service) => service == "edge" ? Layout.EdgeAddress : Spec(service).PublicAddress(Layout);
 

@@ -3,12 +3,11 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Google.Protobuf;
 using Grpc.Core;
-using Strongroom.Cli.Commands;
-using Strongroom.Cli.Dev;
-using Strongroom.Cli.Operator;
 using Strongroom.Crypto;
+using Strongroom.Operator;
 using Strongroom.Requests;
 using Strongroom.Runner.V1;
+using Strongroom.Stack;
 using Strongroom.Testing;
 using KeyServiceApi = Strongroom.KeyService.V1;
 using StorageApi = Strongroom.Storage.V1;
@@ -33,8 +32,8 @@ public sealed class RunnerStack : IAsyncLifetime
 
     private readonly string _state = Path.Combine(Path.GetTempPath(), "strongroom-e2e-" + Guid.NewGuid().ToString("N"));
     private readonly StringWriter _log = new();
-    private readonly Connections _operator;
-    private readonly Dictionary<string, Connections> _clients = new(StringComparer.Ordinal);
+    private readonly ServiceConnections _operator;
+    private readonly Dictionary<string, ServiceConnections> _clients = new(StringComparer.Ordinal);
 
     public RunnerStack()
     {
@@ -65,7 +64,7 @@ public sealed class RunnerStack : IAsyncLifetime
         var probe = Layout.Overrides["runner"].FindIndex(a => a.StartsWith("--Runner:Jobs:probe:Arguments:1=", StringComparison.Ordinal));
         Layout.Overrides["runner"][probe] = string.Format(System.Globalization.CultureInfo.InvariantCulture, Layout.Overrides["runner"][probe], new Strongroom.Pki.PkiDirectory(Layout.Pki).KeyPath(Strongroom.Pki.WorkloadIdentity.Runner), Layout.Data("runner"));
         Stack = new DevStack(Layout, _log);
-        _operator = new Connections(Layout.Pki, "operator/admin");
+        _operator = new ServiceConnections(Layout.Pki, "operator/admin");
     }
 
     public DevLayout Layout { get; }
@@ -96,7 +95,7 @@ public sealed class RunnerStack : IAsyncLifetime
         Stack.EnsureSecrets();
         foreach (var name in new[] { "client/alice", "client/bob", "client/carol" })
         {
-            Assert.Equal(0, PkiCommands.Issue(Layout.Pki, name, 7, TextWriter.Null, TextWriter.Null));
+            StackPki.Issue(Layout.Pki, name, 7);
         }
 
         foreach (var spec in ServiceSpec.All)
@@ -204,13 +203,13 @@ public sealed class RunnerStack : IAsyncLifetime
 
     public Runner.V1.Runner.RunnerClient RunnerThroughEdge(string client) => new(ThroughEdge(client));
 
-    private Connections Connect(string identity)
+    private ServiceConnections Connect(string identity)
     {
         lock (_clients)
         {
             if (!_clients.TryGetValue(identity, out var c))
             {
-                c = new Connections(Layout.Pki, identity);
+                c = new ServiceConnections(Layout.Pki, identity);
                 _clients[identity] = c;
             }
 

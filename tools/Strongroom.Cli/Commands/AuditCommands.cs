@@ -1,9 +1,9 @@
 using System.CommandLine;
 using Grpc.Core;
 using Strongroom.Audit.V1;
-using Strongroom.Cli.Dev;
-using Strongroom.Cli.Operator;
 using Strongroom.Hosting.Audit;
+using Strongroom.Operator;
+using Strongroom.Stack;
 using Strongroom.Storage.V1;
 
 namespace Strongroom.Cli.Commands;
@@ -34,7 +34,7 @@ public static class AuditCommands
 
     public static async Task<int> AnchorAsync(string pkiDir, string identity, string storageAdmin, TextWriter output, TextWriter error, CancellationToken cancellationToken, int portOffset = 0)
     {
-        using var connections = new Connections(pkiDir, identity);
+        using var connections = new ServiceConnections(pkiDir, identity);
         var request = new AnchorAuditHeadsRequest();
         foreach (var (service, port) in ServiceSpec.AdminPorts)
         {

@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using Strongroom.Cli.Experimenter;
-using Strongroom.Cli.Operator;
 using Strongroom.Client;
 using Strongroom.Crypto;
+using Strongroom.Operator;
 using StorageApi = Strongroom.Storage.V1;
 
 namespace Strongroom.Cli.Commands;
@@ -98,7 +98,7 @@ public static class ClientCommands
 
         var keys = LoadPublicOnly(keysDir);
         using var operatorKey = LoadSeed(keyFile);
-        using var connections = new Connections(Path.Combine(stateRoot, "pki"), asOperator);
+        using var connections = new ServiceConnections(Path.Combine(stateRoot, "pki"), asOperator);
         var storage = new StorageApi.Storage.StorageClient(connections.To(storageAddress, "storage"));
         var (signingKid, sealingKid, already) = await OperatorSetup.RegisterAsync(storage, operatorKey, identity, keys, cancellationToken);
         if (json)

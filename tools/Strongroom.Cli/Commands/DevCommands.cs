@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Strongroom.Cli.Dev;
+using Strongroom.Stack;
 
 namespace Strongroom.Cli.Commands;
 

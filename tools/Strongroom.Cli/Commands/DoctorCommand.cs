@@ -7,8 +7,9 @@ using Grpc.Core;
 using Grpc.Health.V1;
 using Strongroom.Cli.Dev;
 using Strongroom.Cli.Experimenter;
-using Strongroom.Cli.Operator;
+using Strongroom.Operator;
 using Strongroom.Pki;
+using Strongroom.Stack;
 using StorageApi = Strongroom.Storage.V1;
 
 namespace Strongroom.Cli.Commands;
@@ -97,7 +98,7 @@ public static class DoctorCommand
 
         if (operatorUsable)
         {
-            using var connections = new Connections(layout.Pki, asOperator);
+            using var connections = new ServiceConnections(layout.Pki, asOperator);
             foreach (var spec in ServiceSpec.All)
             {
                 checks.Add(await HealthAsync(connections, spec.Name, spec.AdminAddress(layout), cancellationToken));
@@ -228,7 +229,7 @@ public static class DoctorCommand
         }
     }
 
-    private static async Task<DoctorCheck> HealthAsync(Connections connections, string service, string address, CancellationToken cancellationToken)
+    private static async Task<DoctorCheck> HealthAsync(ServiceConnections connections, string service, string address, CancellationToken cancellationToken)
     {
         try
         {

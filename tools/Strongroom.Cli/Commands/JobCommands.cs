@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Strongroom.Cli.Dev;
 using Strongroom.Cli.Experimenter;
 using Strongroom.Client;
+using Strongroom.Stack;
 using RunnerApi = Strongroom.Runner.V1;
 
 namespace Strongroom.Cli.Commands;

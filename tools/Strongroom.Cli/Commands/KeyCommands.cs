@@ -1,11 +1,11 @@
 using System.CommandLine;
 using System.Text.Json;
+using Google.Protobuf;
 using Grpc.Core;
 using Strongroom.Cli.Experimenter;
-using Strongroom.Cli.Operator;
 using Strongroom.Client;
-using Google.Protobuf;
 using Strongroom.KeyService.V1;
+using Strongroom.Operator;
 
 namespace Strongroom.Cli.Commands;
 
@@ -44,7 +44,7 @@ public static class KeyCommands
 
             command.SetAction(async (r, ct) =>
             {
-                using var connections = new Connections(r.GetValue(pki)!, r.GetValue(identity)!);
+                using var connections = new ServiceConnections(r.GetValue(pki)!, r.GetValue(identity)!);
                 var client = new KeyServiceAdmin.KeyServiceAdminClient(connections.To(r.GetValue(admin)!, "keyservice"));
                 try
                 {

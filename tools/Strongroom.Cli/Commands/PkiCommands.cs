@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Security.Cryptography.X509Certificates;
 using Strongroom.Pki;
+using Strongroom.Stack;
 
 namespace Strongroom.Cli.Commands;
 
@@ -42,21 +43,7 @@ public static class PkiCommands
 
     public static int Init(string dir, string deployment, int days, TextWriter output)
     {
-        var pki = new PkiDirectory(dir);
-        output.WriteLine(pki.EnsureCa(deployment)
-            ? $"created CA in {pki.Root}/ca (key 0600, folder 0700; mount it into no service)"
-            : $"CA exists in {pki.Root}/ca");
-        foreach (var id in PkiDirectory.DefaultIdentities())
-        {
-            if (File.Exists(pki.CertificatePath(id)))
-            {
-                continue;
-            }
-
-            using var cert = pki.Issue(id, TimeSpan.FromDays(days));
-            output.WriteLine($"issued {id} (expires {cert.NotAfter:u})");
-        }
-
+        StackPki.Ensure(dir, deployment, days, output);
         return ExitCodes.Ok;
     }
 

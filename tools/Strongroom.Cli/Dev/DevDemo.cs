@@ -1,9 +1,10 @@
 using System.Text;
 using Grpc.Core;
 using Strongroom.Cli.Experimenter;
-using Strongroom.Cli.Operator;
 using Strongroom.Client;
 using Strongroom.KeyLog;
+using Strongroom.Operator;
+using Strongroom.Stack;
 using KeyServiceApi = Strongroom.KeyService.V1;
 using RunnerApi = Strongroom.Runner.V1;
 using StorageApi = Strongroom.Storage.V1;
@@ -57,7 +58,7 @@ public static class DevDemo
     /// <summary>Keys, the log verifier key and client/demo's registration: all on admin listeners or storage directly, as operator/admin.</summary>
     private static async Task PrepareAsOperatorAsync(DevLayout layout, ClientFolder paths, TextWriter output, CancellationToken cancellationToken)
     {
-        using var asOperator = new Connections(layout.Pki, "operator/admin");
+        using var asOperator = new ServiceConnections(layout.Pki, "operator/admin");
         var admin = new KeyServiceApi.KeyServiceAdmin.KeyServiceAdminClient(asOperator.To(ServiceSpec.KeyService.AdminAddress(layout), "keyservice", TimeSpan.FromMinutes(2)));
         var storage = new StorageApi.Storage.StorageClient(asOperator.To(ServiceSpec.Storage.PublicAddress(layout), "storage"));
 

@@ -4,6 +4,8 @@ using System.Text.Json.Nodes;
 using Grpc.Core;
 using Strongroom.Cli.Dev;
 using Strongroom.Client;
+using Strongroom.Operator;
+using Strongroom.Stack;
 
 namespace Strongroom.Cli.Experimenter;
 
@@ -70,6 +72,11 @@ public sealed class ClientOptions
         {
             error.WriteLine(ex.Message);
             return ex.ExitCode;
+        }
+        catch (RegistrationConflictException ex)
+        {
+            error.WriteLine(ex.Message);
+            return ExitCodes.Failed;
         }
         catch (KeyLogVerificationException ex)
         {

@@ -1,6 +1,6 @@
 using Strongroom.Crypto;
 
-namespace Strongroom.Cli.Dev;
+namespace Strongroom.Stack;
 
 /// <summary>Where the local stack keeps its state: one folder, <c>.dev/</c>, reset with <c>strongroom dev reset</c>.</summary>
 public sealed class DevLayout(string repoRoot, string stateRoot, int portOffset = 0, string configuration = DevLayout.DefaultConfiguration)

@@ -1,4 +1,4 @@
-namespace Strongroom.Cli.Dev;
+namespace Strongroom.Stack;
 
 /// <summary>A project that hosts a service: its repository-relative folder and assembly name.</summary>
 public sealed record ServiceHost(string Folder, string AssemblyName);

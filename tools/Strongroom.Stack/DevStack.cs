@@ -1,12 +1,11 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Grpc.Health.V1;
-using Strongroom.Cli.Commands;
 using Strongroom.Hosting.Clients;
 using Strongroom.Hosting.Tls;
 using Strongroom.Pki;
 
-namespace Strongroom.Cli.Dev;
+namespace Strongroom.Stack;
 
 /// <summary>
 /// Builds and starts the local stack as real processes on 127.0.0.1, health-checks each over mTLS,
@@ -35,7 +34,7 @@ public sealed partial class DevStack(DevLayout layout, TextWriter output) : IAsy
     public void EnsurePki()
     {
         Step("dev PKI");
-        PkiCommands.Init(layout.Pki, "dev", 7, new PrefixWriter(output, "  "));
+        StackPki.Ensure(layout.Pki, "dev", 7, new PrefixWriter(output, "  "));
     }
 
     /// <summary>A random kms passphrase, written 0600 once; only the kms process is told where it is.</summary>
@@ -230,7 +229,7 @@ public sealed partial class DevStack(DevLayout layout, TextWriter output) : IAsy
 }
 
 /// <summary>Indents another writer's lines (for nested step output).</summary>
-internal sealed class PrefixWriter(TextWriter inner, string prefix) : TextWriter
+public sealed class PrefixWriter(TextWriter inner, string prefix) : TextWriter
 {
     public override System.Text.Encoding Encoding => inner.Encoding;
 

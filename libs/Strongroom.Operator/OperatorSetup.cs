@@ -1,5 +1,4 @@
 using Grpc.Core;
-using Strongroom.Cli.Operator;
 using Strongroom.Client;
 using Strongroom.Crypto;
 using Strongroom.Pki;
@@ -7,7 +6,7 @@ using KeyServiceApi = Strongroom.KeyService.V1;
 using SignerApi = Strongroom.Signer.V1;
 using StorageApi = Strongroom.Storage.V1;
 
-namespace Strongroom.Cli.Experimenter;
+namespace Strongroom.Operator;
 
 /// <summary>The operator's side of onboarding an experimenter, over admin listeners and storage directly (never the edge).</summary>
 public static class OperatorSetup
@@ -32,7 +31,7 @@ public static class OperatorSetup
     /// and written (public, 0644) where clients read it. Clients must get it out of band: a key
     /// learned from storage or the edge would let them vouch for themselves.
     /// </summary>
-    public static async Task<SignerApi.GetLogKeyResponse> FetchLogKeyAsync(Connections asOperator, string signerAdminAddress, string writeTo, CancellationToken cancellationToken)
+    public static async Task<SignerApi.GetLogKeyResponse> FetchLogKeyAsync(ServiceConnections asOperator, string signerAdminAddress, string writeTo, CancellationToken cancellationToken)
     {
         var signer = new SignerApi.SignerAdmin.SignerAdminClient(asOperator.To(signerAdminAddress, "signer"));
         for (var attempt = 0; ; attempt++)
@@ -81,12 +80,12 @@ public static class OperatorSetup
                 }
                 catch (RpcException lookup) when (lookup.StatusCode == StatusCode.NotFound)
                 {
-                    throw new ClientProblemException($"storage refused the registration ({ex.Status.Detail}) and does not have key {kid}: the identity {full} is registered with other keys; use a new client name or revoke the old keys", ExitCodes.Failed, ex);
+                    throw new RegistrationConflictException($"storage refused the registration ({ex.Status.Detail}) and does not have key {kid}: the identity {full} is registered with other keys; use a new client name or revoke the old keys", ex);
                 }
 
                 if (found.OwnerIdentity != full)
                 {
-                    throw new ClientProblemException($"key {kid} is registered to {found.OwnerIdentity}, not {full}: generate fresh keys with 'strongroom client keygen'", ExitCodes.Failed, ex);
+                    throw new RegistrationConflictException($"key {kid} is registered to {found.OwnerIdentity}, not {full}: generate fresh keys with 'strongroom client keygen'", ex);
                 }
             }
 
@@ -112,9 +111,27 @@ public static class OperatorSetup
     }
 
     /// <summary>Has the signer checkpoint the tree now, so clients can prove what was just published.</summary>
-    public static async Task<StorageApi.Checkpoint> CheckpointAsync(Connections asOperator, string storageAdminAddress, CancellationToken cancellationToken) =>
+    public static async Task<StorageApi.Checkpoint> CheckpointAsync(ServiceConnections asOperator, string storageAdminAddress, CancellationToken cancellationToken) =>
         (await new StorageApi.StorageAdmin.StorageAdminClient(asOperator.To(storageAdminAddress, "storage"))
             .RequestCheckpointAsync(new StorageApi.RequestCheckpointRequest(), cancellationToken: cancellationToken)).Checkpoint;
+}
+
+/// <summary>Storage already holds other keys for the identity, or these keys for another identity; the message says which.</summary>
+public sealed class RegistrationConflictException : Exception
+{
+    public RegistrationConflictException()
+    {
+    }
+
+    public RegistrationConflictException(string message)
+        : base(message)
+    {
+    }
+
+    public RegistrationConflictException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
 }
 
 /// <summary>The public halves of a client's keys: all an operator needs to register it.</summary>

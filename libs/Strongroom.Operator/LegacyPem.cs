@@ -4,7 +4,7 @@ using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.OpenSsl;
 using Org.BouncyCastle.Pkcs;
 
-namespace Strongroom.Cli.Operator;
+namespace Strongroom.Operator;
 
 /// <summary>
 /// Reads the StudioML runner key as the seed's <c>ssh-keygen -m PEM</c> writes it: PKCS#1 with

@@ -3,13 +3,13 @@ using Strongroom.Hosting.Clients;
 using Strongroom.Hosting.Tls;
 using Strongroom.Pki;
 
-namespace Strongroom.Cli.Operator;
+namespace Strongroom.Operator;
 
 /// <summary>
-/// mTLS connections from the CLI, as the identity whose certificate is in the PKI folder. Admin
+/// mTLS connections to services, as the identity whose certificate is in the PKI folder. Admin
 /// listeners are reached directly: never through the edge.
 /// </summary>
-public sealed class Connections(string pkiDirectory, string identity) : IDisposable
+public sealed class ServiceConnections(string pkiDirectory, string identity) : IDisposable
 {
     private readonly PkiDirectory _pki = new(pkiDirectory);
     private readonly List<IDisposable> _owned = [];

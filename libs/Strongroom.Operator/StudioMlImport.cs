@@ -4,7 +4,7 @@ using Google.Protobuf;
 using Strongroom.Crypto;
 using Strongroom.KeyService.V1;
 
-namespace Strongroom.Cli.Operator;
+namespace Strongroom.Operator;
 
 /// <summary>
 /// Imports the StudioML runner's RSA key pair into keyservice: decrypt the legacy PEM locally,
