@@ -6,7 +6,7 @@ using Strongroom.Pki;
 
 namespace Strongroom.Kms.Tests;
 
-/// <summary>The domain constructed directly: time-driven destruction, grace bounds, persistence failure, bindings, paging.</summary>
+/// <summary>The domain constructed directly: time-driven destruction, grace bounds, persistence failure, bindings, paging, request checks.</summary>
 public sealed class KeyManagerTests
 {
     private static readonly byte[] Aad = "aad"u8.ToArray();
@@ -222,5 +222,43 @@ public sealed class KeyManagerTests
         Assert.Throws<StrongroomException>(() => h.Keys.Crypto.Encrypt(WorkloadIdentity.Signer, key, new byte[48], Aad, null, null));
 
         Assert.Equal(new Dictionary<int, long> { [32] = 1, [48] = 1 }, h.Sizes.Snapshot());
+    }
+
+    [Theory]
+    [InlineData(0, 0, false)]
+    [InlineData(KeyEncryption.MaxPlaintextBytes + 1, 0, false)]
+    [InlineData(32, KeyEncryption.MaxAadBytes + 1, false)]
+    [InlineData(32, 0, true)]
+    public void The_request_checks_the_fuzzer_runs_are_the_ones_encrypt_applies(int plaintextBytes, int aadBytes, bool wrongChecksum)
+    {
+        using var h = new DomainHarness();
+        var key = h.NewKey(TimeSpan.FromHours(24));
+        var plaintext = new byte[plaintextBytes];
+        var aad = new byte[aadBytes];
+        long? crc = wrongChecksum ? Strongroom.Crypto.Crc32C.ComputeAsInt64(plaintext) ^ 1 : null;
+
+        var checkedAlone = Assert.Throws<StrongroomException>(() => KeyEncryption.CheckEncryptRequest(plaintext, aad, crc, null));
+        var encrypted = Assert.Throws<StrongroomException>(() => h.Keys.Crypto.Encrypt(KeyService, key, plaintext, aad, crc, null));
+
+        Assert.Equal(encrypted.Message, checkedAlone.Message);
+    }
+
+    [Theory]
+    [InlineData(0, 0, false)]
+    [InlineData(KeyEncryption.MaxCiphertextBytes + 1, 0, false)]
+    [InlineData(64, KeyEncryption.MaxAadBytes + 1, false)]
+    [InlineData(64, 0, true)]
+    public void The_request_checks_the_fuzzer_runs_are_the_ones_decrypt_applies(int ciphertextBytes, int aadBytes, bool wrongChecksum)
+    {
+        using var h = new DomainHarness();
+        var key = h.NewKey(TimeSpan.FromHours(24));
+        var ciphertext = new byte[ciphertextBytes];
+        var aad = new byte[aadBytes];
+        long? crc = wrongChecksum ? Strongroom.Crypto.Crc32C.ComputeAsInt64(ciphertext) ^ 1 : null;
+
+        var checkedAlone = Assert.Throws<StrongroomException>(() => KeyEncryption.CheckDecryptRequest(ciphertext, aad, crc, null));
+        var decrypted = Assert.Throws<StrongroomException>(() => h.Keys.Crypto.Decrypt(KeyService, key, ciphertext, aad, crc, null));
+
+        Assert.Equal(decrypted.Message, checkedAlone.Message);
     }
 }
