@@ -48,23 +48,17 @@ internal static class Internals
 {
     public delegate ValueTuple<string, string, string> StudioMlMessageParser(ReadOnlySpan<byte> message);
 
-    public delegate void ChecksumVerifier(ReadOnlySpan<byte> data, long? expected, string field, string dataField);
-
     public delegate bool KekVersionReader(ReadOnlySpan<byte> ciphertext, out int version);
 
     public delegate byte[]? KekOpener(ReadOnlySpan<byte> kek, string cryptoKeyName, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> aad);
 
     private static readonly Lazy<StudioMlMessageParser> ParseStudioMlLazy = new(() => Bind<StudioMlMessageParser>("Strongroom.Runner", "Strongroom.Runner.Domain.RequestIntake", "ParseStudioMl"));
-    private static readonly Lazy<ChecksumVerifier> VerifyChecksumLazy = new(() => Bind<ChecksumVerifier>("Strongroom.Kms", "Strongroom.Kms.Domain.KeyManager", "VerifyChecksum"));
     private static readonly Lazy<KekVersionReader> TryReadVersionLazy = new(() => Bind<KekVersionReader>("Strongroom.Kms", "Strongroom.Kms.Domain.KekCiphertext", "TryReadVersion"));
     private static readonly Lazy<KekOpener> TryOpenLazy = new(() => Bind<KekOpener>("Strongroom.Kms", "Strongroom.Kms.Domain.KekCiphertext", "TryOpen"));
     private static readonly Lazy<int> KekOverheadLazy = new(() => (int)Type("Strongroom.Kms", "Strongroom.Kms.Domain.KekCiphertext").GetField("Overhead")!.GetRawConstantValue()!);
 
     /// <summary>services/runner RequestIntake.ParseStudioMl (internal).</summary>
     public static StudioMlMessageParser ParseStudioMl => ParseStudioMlLazy.Value;
-
-    /// <summary>services/kms KeyManager.VerifyChecksum (private): the CRC32C check of Encrypt/Decrypt.</summary>
-    public static ChecksumVerifier VerifyChecksum => VerifyChecksumLazy.Value;
 
     /// <summary>services/kms KekCiphertext.TryReadVersion (internal).</summary>
     public static KekVersionReader TryReadVersion => TryReadVersionLazy.Value;

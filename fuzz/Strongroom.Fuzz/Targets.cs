@@ -192,12 +192,12 @@ public static class Targets
 
     /// <summary>
     /// Cloud KMS v1 Encrypt/Decrypt requests (binary proto, or proto3 JSON when the input starts with
-    /// '{'), through the kms service's pure validation in KeyManager's order: resource name, size
+    /// '{'), through the kms service's pure validation in KeyEncryption's order: resource name, size
     /// limits, CRC32C checks, then the ciphertext's version and AEAD open under a fixed KEK.
     /// </summary>
     private static FuzzTarget Kms() => new(
         "kms",
-        "services/kms ResourceNames.Parse*, KeyManager size limits and VerifyChecksum (CRC32C), KekCiphertext.TryReadVersion/TryOpen; requests as binary proto or JSON",
+        "services/kms ResourceNames.Parse*, KeyEncryption.CheckEncryptRequest/CheckDecryptRequest (sizes, CRC32C), KekCiphertext.TryReadVersion/TryOpen; requests as binary proto or JSON",
         "InvalidProtocolBufferException/InvalidJsonException (request decoding), StrongroomException(InvalidArgument)",
         e => IsProtobuf(e) || IsInvalidArgument(e),
         (t, input) =>
@@ -224,40 +224,18 @@ public static class Targets
             t.Parse(() => ResourceNames.ParseCryptoKeyOrVersion("name", name));
         });
 
-    /// <summary>KeyManager.Encrypt's checks before any key lookup, in its order.</summary>
+    /// <summary>KeyEncryption.Encrypt's checks before any key lookup, in its order (the service's own code).</summary>
     private static void ValidateEncrypt(EncryptRequest request)
     {
         _ = ResourceNames.ParseCryptoKeyOrVersion("name", request.Name);
-        if (request.Plaintext.IsEmpty || request.Plaintext.Length > KeyManager.MaxPlaintextBytes)
-        {
-            throw StrongroomException.InvalidArgument("plaintext", "size");
-        }
-
-        if (request.AdditionalAuthenticatedData.Length > KeyManager.MaxAadBytes)
-        {
-            throw StrongroomException.InvalidArgument("additional_authenticated_data", "size");
-        }
-
-        Internals.VerifyChecksum(request.Plaintext.Span, request.PlaintextCrc32C, "plaintext_crc32c", "plaintext");
-        Internals.VerifyChecksum(request.AdditionalAuthenticatedData.Span, request.AdditionalAuthenticatedDataCrc32C, "additional_authenticated_data_crc32c", "additional_authenticated_data");
+        KeyEncryption.CheckEncryptRequest(request.Plaintext.Span, request.AdditionalAuthenticatedData.Span, request.PlaintextCrc32C, request.AdditionalAuthenticatedDataCrc32C);
     }
 
-    /// <summary>KeyManager.Decrypt's checks, then the ciphertext as the store's key would read it.</summary>
+    /// <summary>KeyEncryption.Decrypt's checks (the service's own code), then the ciphertext as the store's key would read it.</summary>
     private static void ValidateDecrypt(DecryptRequest request)
     {
         var key = ResourceNames.ParseCryptoKey("name", request.Name);
-        if (request.Ciphertext.IsEmpty || request.Ciphertext.Length > KeyManager.MaxCiphertextBytes)
-        {
-            throw StrongroomException.InvalidArgument("ciphertext", "size");
-        }
-
-        if (request.AdditionalAuthenticatedData.Length > KeyManager.MaxAadBytes)
-        {
-            throw StrongroomException.InvalidArgument("additional_authenticated_data", "size");
-        }
-
-        Internals.VerifyChecksum(request.Ciphertext.Span, request.CiphertextCrc32C, "ciphertext_crc32c", "ciphertext");
-        Internals.VerifyChecksum(request.AdditionalAuthenticatedData.Span, request.AdditionalAuthenticatedDataCrc32C, "additional_authenticated_data_crc32c", "additional_authenticated_data");
+        KeyEncryption.CheckDecryptRequest(request.Ciphertext.Span, request.AdditionalAuthenticatedData.Span, request.CiphertextCrc32C, request.AdditionalAuthenticatedDataCrc32C);
         if (Internals.TryReadVersion(request.Ciphertext.Span, out int version) && version >= 1)
         {
             byte[]? plaintext = Internals.TryOpen(Fixtures.Kek, key.ToString(), request.Ciphertext.Span, request.AdditionalAuthenticatedData.Span);

@@ -6,7 +6,7 @@ using Strongroom.Pki;
 
 namespace Strongroom.Kms.Tests;
 
-/// <summary>The domain class constructed directly: time-driven destruction, grace bounds, persistence failure, bindings, paging.</summary>
+/// <summary>The domain constructed directly: time-driven destruction, grace bounds, persistence failure, bindings, paging, request checks.</summary>
 public sealed class KeyManagerTests
 {
     private static readonly byte[] Aad = "aad"u8.ToArray();
@@ -19,11 +19,11 @@ public sealed class KeyManagerTests
         var key = h.NewKey(TimeSpan.FromHours(24));
         var version = key + "/cryptoKeyVersions/1";
 
-        h.Keys.DestroyCryptoKeyVersion(KeyService, version);
+        h.Keys.Admin.DestroyCryptoKeyVersion(KeyService, version);
         h.Time.Advance(TimeSpan.FromHours(24) - TimeSpan.FromSeconds(1));
-        var almost = h.Keys.GetCryptoKeyVersion(KeyService, version);
+        var almost = h.Keys.Admin.GetCryptoKeyVersion(KeyService, version);
         h.Time.Advance(TimeSpan.FromSeconds(1));
-        var destroyed = h.Keys.GetCryptoKeyVersion(KeyService, version);
+        var destroyed = h.Keys.Admin.GetCryptoKeyVersion(KeyService, version);
 
         Assert.Equal(KeyVersionState.DestroyScheduled, almost.State);
         Assert.Equal(KeyVersionState.Destroyed, destroyed.State);
@@ -40,9 +40,9 @@ public sealed class KeyManagerTests
         var material = materialBuffer.ToArray();
         Assert.True(h.Persistence.LastPayload.AsSpan().IndexOf(material) >= 0, "the live KEK is in the sealed payload");
 
-        h.Keys.DestroyCryptoKeyVersion(KeyService, key + "/cryptoKeyVersions/1");
+        h.Keys.Admin.DestroyCryptoKeyVersion(KeyService, key + "/cryptoKeyVersions/1");
         h.Time.Advance(TimeSpan.FromDays(2));
-        var destroyed = h.Keys.SweepDueDestructions();
+        var destroyed = h.Keys.Destructions.SweepDueDestructions();
 
         Assert.Equal(1, destroyed);
         Assert.True(materialBuffer.All(b => b == 0), "the pinned material buffer is zeroed");
@@ -54,18 +54,18 @@ public sealed class KeyManagerTests
     {
         using var h = new DomainHarness();
         var key = h.NewKey(TimeSpan.FromHours(24));
-        var ciphertext = h.Keys.Encrypt(KeyService, key, new byte[32], Aad, null, null).Ciphertext;
-        h.Keys.DestroyCryptoKeyVersion(KeyService, key + "/cryptoKeyVersions/1");
+        var ciphertext = h.Keys.Crypto.Encrypt(KeyService, key, new byte[32], Aad, null, null).Ciphertext;
+        h.Keys.Admin.DestroyCryptoKeyVersion(KeyService, key + "/cryptoKeyVersions/1");
         h.Time.Advance(TimeSpan.FromDays(2));
         h.Persistence.Fail = true;
 
-        var decrypt = Assert.Throws<StrongroomException>(() => h.Keys.Decrypt(KeyService, key, ciphertext, Aad, null, null));
-        var restore = Assert.Throws<StrongroomException>(() => h.Keys.RestoreCryptoKeyVersion(KeyService, key + "/cryptoKeyVersions/1"));
+        var decrypt = Assert.Throws<StrongroomException>(() => h.Keys.Crypto.Decrypt(KeyService, key, ciphertext, Aad, null, null));
+        var restore = Assert.Throws<StrongroomException>(() => h.Keys.Admin.RestoreCryptoKeyVersion(KeyService, key + "/cryptoKeyVersions/1"));
         h.Persistence.Fail = false;
 
         Assert.Equal(ErrorKind.FailedPrecondition, decrypt.Kind);
         Assert.Equal(ErrorKind.FailedPrecondition, restore.Kind);
-        Assert.Equal(1, h.Keys.SweepDueDestructions());
+        Assert.Equal(1, h.Keys.Destructions.SweepDueDestructions());
     }
 
     [Fact]
@@ -75,14 +75,14 @@ public sealed class KeyManagerTests
         var key = h.NewKey(TimeSpan.FromHours(24));
         h.Persistence.Fail = true;
 
-        var create = Assert.Throws<StrongroomException>(() => h.Keys.CreateCryptoKeyVersion(KeyService, key));
-        var disable = Assert.Throws<StrongroomException>(() => h.Keys.SetVersionState(KeyService, key + "/cryptoKeyVersions/1", KeyVersionState.Disabled));
+        var create = Assert.Throws<StrongroomException>(() => h.Keys.Admin.CreateCryptoKeyVersion(KeyService, key));
+        var disable = Assert.Throws<StrongroomException>(() => h.Keys.Admin.SetVersionState(KeyService, key + "/cryptoKeyVersions/1", KeyVersionState.Disabled));
         h.Persistence.Fail = false;
 
         Assert.Equal(ErrorKind.Unavailable, create.Kind);
         Assert.Equal(ErrorKind.Unavailable, disable.Kind);
-        Assert.Equal(1, h.Keys.ListCryptoKeyVersions(KeyService, key, 0, "").TotalSize);
-        Assert.Equal(KeyVersionState.Enabled, h.Keys.GetCryptoKeyVersion(KeyService, key + "/cryptoKeyVersions/1").State);
+        Assert.Equal(1, h.Keys.Admin.ListCryptoKeyVersions(KeyService, key, 0, "").TotalSize);
+        Assert.Equal(KeyVersionState.Enabled, h.Keys.Admin.GetCryptoKeyVersion(KeyService, key + "/cryptoKeyVersions/1").State);
     }
 
     [Theory]
@@ -95,9 +95,9 @@ public sealed class KeyManagerTests
     public void The_destroy_grace_is_at_least_24_hours_unless_development_allows_zero(int seconds, bool allowZero, bool accepted)
     {
         using var h = new DomainHarness(allowZeroGrace: allowZero);
-        h.Keys.CreateKeyRing(KeyService, "projects/p/locations/l", "keyservice");
+        h.Keys.Admin.CreateKeyRing(KeyService, "projects/p/locations/l", "keyservice");
 
-        var create = () => h.Keys.CreateCryptoKey(KeyService, DomainHarness.Ring, "k", new CryptoKeySpec(TimeSpan.FromSeconds(seconds), new Dictionary<string, string>(), false));
+        var create = () => h.Keys.Admin.CreateCryptoKey(KeyService, DomainHarness.Ring, "k", new CryptoKeySpec(TimeSpan.FromSeconds(seconds), new Dictionary<string, string>(), false));
 
         if (accepted)
         {
@@ -113,9 +113,9 @@ public sealed class KeyManagerTests
     public void A_key_created_without_a_grace_gets_the_cloud_kms_default_of_30_days()
     {
         using var h = new DomainHarness();
-        h.Keys.CreateKeyRing(KeyService, "projects/p/locations/l", "keyservice");
+        h.Keys.Admin.CreateKeyRing(KeyService, "projects/p/locations/l", "keyservice");
 
-        var key = h.Keys.CreateCryptoKey(KeyService, DomainHarness.Ring, "k", new CryptoKeySpec(null, new Dictionary<string, string>(), false));
+        var key = h.Keys.Admin.CreateCryptoKey(KeyService, DomainHarness.Ring, "k", new CryptoKeySpec(null, new Dictionary<string, string>(), false));
 
         Assert.Equal(TimeSpan.FromDays(30), key.DestroyGrace);
         Assert.Equal("keyservice", key.BoundIdentity);
@@ -126,17 +126,17 @@ public sealed class KeyManagerTests
     {
         using var h = new DomainHarness();
         var key = h.NewKey(TimeSpan.FromHours(24));
-        h.Keys.CreateCryptoKeyVersion(KeyService, key);
-        h.Keys.UpdatePrimaryVersion(KeyService, key, "2");
-        h.Keys.SetVersionState(KeyService, key + "/cryptoKeyVersions/1", KeyVersionState.Disabled);
-        var wrapped = h.Keys.Encrypt(KeyService, key, new byte[32], Aad, null, null);
+        h.Keys.Admin.CreateCryptoKeyVersion(KeyService, key);
+        h.Keys.Admin.UpdatePrimaryVersion(KeyService, key, "2");
+        h.Keys.Admin.SetVersionState(KeyService, key + "/cryptoKeyVersions/1", KeyVersionState.Disabled);
+        var wrapped = h.Keys.Crypto.Encrypt(KeyService, key, new byte[32], Aad, null, null);
 
         using var reloaded = new DomainHarness(state: StoreCodec.Deserialize(h.Persistence.LastPayload));
-        var view = reloaded.Keys.GetCryptoKey(KeyService, key);
+        var view = reloaded.Keys.Admin.GetCryptoKey(KeyService, key);
 
         Assert.Equal(2, view.Primary!.Number);
-        Assert.Equal(KeyVersionState.Disabled, reloaded.Keys.GetCryptoKeyVersion(KeyService, key + "/cryptoKeyVersions/1").State);
-        Assert.Equal(new byte[32], reloaded.Keys.Decrypt(KeyService, key, wrapped.Ciphertext, Aad, null, null).Plaintext);
+        Assert.Equal(KeyVersionState.Disabled, reloaded.Keys.Admin.GetCryptoKeyVersion(KeyService, key + "/cryptoKeyVersions/1").State);
+        Assert.Equal(new byte[32], reloaded.Keys.Crypto.Decrypt(KeyService, key, wrapped.Ciphertext, Aad, null, null).Plaintext);
     }
 
     [Fact]
@@ -158,11 +158,11 @@ public sealed class KeyManagerTests
     {
         using var h = new DomainHarness();
         var op = WorkloadIdentity.Operator("alice");
-        h.Keys.CreateKeyRing(op, "projects/p/locations/l", "orphan");
+        h.Keys.Admin.CreateKeyRing(op, "projects/p/locations/l", "orphan");
 
         var ex = Assert.Throws<StrongroomException>(() =>
-            h.Keys.CreateCryptoKey(op, "projects/p/locations/l/keyRings/orphan", "k", new CryptoKeySpec(null, new Dictionary<string, string>(), false)));
-        var service = Assert.Throws<StrongroomException>(() => h.Keys.GetKeyRing(KeyService, "projects/p/locations/l/keyRings/orphan"));
+            h.Keys.Admin.CreateCryptoKey(op, "projects/p/locations/l/keyRings/orphan", "k", new CryptoKeySpec(null, new Dictionary<string, string>(), false)));
+        var service = Assert.Throws<StrongroomException>(() => h.Keys.Admin.GetKeyRing(KeyService, "projects/p/locations/l/keyRings/orphan"));
 
         Assert.Equal(ErrorKind.FailedPrecondition, ex.Kind);
         Assert.Equal(ErrorKind.PermissionDenied, service.Kind);
@@ -174,9 +174,9 @@ public sealed class KeyManagerTests
         var bindings = new Dictionary<string, WorkloadIdentity> { ["projects/p/locations/l/keyRings/signer"] = WorkloadIdentity.Signer };
         using var h = new DomainHarness(bindings: bindings);
 
-        var ex = Assert.Throws<StrongroomException>(() => h.Keys.CreateKeyRing(KeyService, "projects/p/locations/l", "signer"));
-        h.Keys.CreateKeyRing(WorkloadIdentity.Operator("alice"), "projects/p/locations/l", "signer");
-        var created = h.Keys.CreateCryptoKey(WorkloadIdentity.Operator("alice"), "projects/p/locations/l/keyRings/signer", "k", new CryptoKeySpec(null, new Dictionary<string, string>(), false));
+        var ex = Assert.Throws<StrongroomException>(() => h.Keys.Admin.CreateKeyRing(KeyService, "projects/p/locations/l", "signer"));
+        h.Keys.Admin.CreateKeyRing(WorkloadIdentity.Operator("alice"), "projects/p/locations/l", "signer");
+        var created = h.Keys.Admin.CreateCryptoKey(WorkloadIdentity.Operator("alice"), "projects/p/locations/l/keyRings/signer", "k", new CryptoKeySpec(null, new Dictionary<string, string>(), false));
 
         Assert.Equal(ErrorKind.PermissionDenied, ex.Kind);
         Assert.Equal("signer", created.BoundIdentity);
@@ -186,13 +186,13 @@ public sealed class KeyManagerTests
     public void Services_list_only_their_own_key_rings_and_operators_list_all()
     {
         using var h = new DomainHarness();
-        h.Keys.CreateKeyRing(KeyService, "projects/p/locations/l", "a");
-        h.Keys.CreateKeyRing(KeyService, "projects/p/locations/l", "b");
-        h.Keys.CreateKeyRing(WorkloadIdentity.Signer, "projects/p/locations/l", "c");
+        h.Keys.Admin.CreateKeyRing(KeyService, "projects/p/locations/l", "a");
+        h.Keys.Admin.CreateKeyRing(KeyService, "projects/p/locations/l", "b");
+        h.Keys.Admin.CreateKeyRing(WorkloadIdentity.Signer, "projects/p/locations/l", "c");
 
-        var mine = h.Keys.ListKeyRings(KeyService, "projects/p/locations/l", 1, "");
-        var next = h.Keys.ListKeyRings(KeyService, "projects/p/locations/l", 1, mine.NextPageToken);
-        var all = h.Keys.ListKeyRings(WorkloadIdentity.Operator("alice"), "projects/p/locations/l", 0, "");
+        var mine = h.Keys.Admin.ListKeyRings(KeyService, "projects/p/locations/l", 1, "");
+        var next = h.Keys.Admin.ListKeyRings(KeyService, "projects/p/locations/l", 1, mine.NextPageToken);
+        var all = h.Keys.Admin.ListKeyRings(WorkloadIdentity.Operator("alice"), "projects/p/locations/l", 0, "");
 
         Assert.Equal(2, mine.TotalSize);
         Assert.Equal("projects/p/locations/l/keyRings/a", Assert.Single(mine.Items).Name);
@@ -205,9 +205,9 @@ public sealed class KeyManagerTests
     public void A_page_token_this_server_did_not_issue_is_invalid_argument()
     {
         using var h = new DomainHarness();
-        h.Keys.CreateKeyRing(KeyService, "projects/p/locations/l", "a");
+        h.Keys.Admin.CreateKeyRing(KeyService, "projects/p/locations/l", "a");
 
-        var ex = Assert.Throws<StrongroomException>(() => h.Keys.ListKeyRings(KeyService, "projects/p/locations/l", 1, "%%%"));
+        var ex = Assert.Throws<StrongroomException>(() => h.Keys.Admin.ListKeyRings(KeyService, "projects/p/locations/l", 1, "%%%"));
 
         Assert.Equal("page_token", Assert.Single(ex.Violations).Field);
     }
@@ -218,9 +218,47 @@ public sealed class KeyManagerTests
         using var h = new DomainHarness();
         var key = h.NewKey(TimeSpan.FromHours(24));
 
-        h.Keys.Encrypt(KeyService, key, new byte[32], Aad, null, null);
-        Assert.Throws<StrongroomException>(() => h.Keys.Encrypt(WorkloadIdentity.Signer, key, new byte[48], Aad, null, null));
+        h.Keys.Crypto.Encrypt(KeyService, key, new byte[32], Aad, null, null);
+        Assert.Throws<StrongroomException>(() => h.Keys.Crypto.Encrypt(WorkloadIdentity.Signer, key, new byte[48], Aad, null, null));
 
         Assert.Equal(new Dictionary<int, long> { [32] = 1, [48] = 1 }, h.Sizes.Snapshot());
+    }
+
+    [Theory]
+    [InlineData(0, 0, false)]
+    [InlineData(KeyEncryption.MaxPlaintextBytes + 1, 0, false)]
+    [InlineData(32, KeyEncryption.MaxAadBytes + 1, false)]
+    [InlineData(32, 0, true)]
+    public void The_request_checks_the_fuzzer_runs_are_the_ones_encrypt_applies(int plaintextBytes, int aadBytes, bool wrongChecksum)
+    {
+        using var h = new DomainHarness();
+        var key = h.NewKey(TimeSpan.FromHours(24));
+        var plaintext = new byte[plaintextBytes];
+        var aad = new byte[aadBytes];
+        long? crc = wrongChecksum ? Strongroom.Crypto.Crc32C.ComputeAsInt64(plaintext) ^ 1 : null;
+
+        var checkedAlone = Assert.Throws<StrongroomException>(() => KeyEncryption.CheckEncryptRequest(plaintext, aad, crc, null));
+        var encrypted = Assert.Throws<StrongroomException>(() => h.Keys.Crypto.Encrypt(KeyService, key, plaintext, aad, crc, null));
+
+        Assert.Equal(encrypted.Message, checkedAlone.Message);
+    }
+
+    [Theory]
+    [InlineData(0, 0, false)]
+    [InlineData(KeyEncryption.MaxCiphertextBytes + 1, 0, false)]
+    [InlineData(64, KeyEncryption.MaxAadBytes + 1, false)]
+    [InlineData(64, 0, true)]
+    public void The_request_checks_the_fuzzer_runs_are_the_ones_decrypt_applies(int ciphertextBytes, int aadBytes, bool wrongChecksum)
+    {
+        using var h = new DomainHarness();
+        var key = h.NewKey(TimeSpan.FromHours(24));
+        var ciphertext = new byte[ciphertextBytes];
+        var aad = new byte[aadBytes];
+        long? crc = wrongChecksum ? Strongroom.Crypto.Crc32C.ComputeAsInt64(ciphertext) ^ 1 : null;
+
+        var checkedAlone = Assert.Throws<StrongroomException>(() => KeyEncryption.CheckDecryptRequest(ciphertext, aad, crc, null));
+        var decrypted = Assert.Throws<StrongroomException>(() => h.Keys.Crypto.Decrypt(KeyService, key, ciphertext, aad, crc, null));
+
+        Assert.Equal(decrypted.Message, checkedAlone.Message);
     }
 }

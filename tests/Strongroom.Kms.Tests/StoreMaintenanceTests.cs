@@ -83,8 +83,8 @@ public sealed class StoreMaintenanceTests : IDisposable
 
         using (var manager = Open(store, pass))
         {
-            manager.DestroyCryptoKeyVersion(WorkloadIdentity.KeyService, keyName + "/cryptoKeyVersions/1");
-            var destroyed = Assert.Throws<StrongroomException>(() => manager.Decrypt(WorkloadIdentity.KeyService, keyName, ciphertext, Aad, null, null));
+            manager.Admin.DestroyCryptoKeyVersion(WorkloadIdentity.KeyService, keyName + "/cryptoKeyVersions/1");
+            var destroyed = Assert.Throws<StrongroomException>(() => manager.Crypto.Decrypt(WorkloadIdentity.KeyService, keyName, ciphertext, Aad, null, null));
             Assert.Equal(ErrorKind.FailedPrecondition, destroyed.Kind);
         }
 
@@ -131,17 +131,17 @@ public sealed class StoreMaintenanceTests : IDisposable
     private (string KeyName, byte[] Ciphertext, byte[] Dek) CreateKeyAndWrap(string store, string passphraseFile, TimeSpan? grace = null)
     {
         using var manager = Open(store, passphraseFile, createIfMissing: true);
-        manager.CreateKeyRing(WorkloadIdentity.KeyService, "projects/p/locations/l", "keyservice");
-        var key = manager.CreateCryptoKey(WorkloadIdentity.KeyService, "projects/p/locations/l/keyRings/keyservice", "app-key",
+        manager.Admin.CreateKeyRing(WorkloadIdentity.KeyService, "projects/p/locations/l", "keyservice");
+        var key = manager.Admin.CreateCryptoKey(WorkloadIdentity.KeyService, "projects/p/locations/l/keyRings/keyservice", "app-key",
             new CryptoKeySpec(grace ?? TimeSpan.FromDays(1), new Dictionary<string, string>(), false));
         var dek = RandomNumberGenerator.GetBytes(32);
-        return (key.Name, manager.Encrypt(WorkloadIdentity.KeyService, key.Name, dek, Aad, null, null).Ciphertext, dek);
+        return (key.Name, manager.Crypto.Encrypt(WorkloadIdentity.KeyService, key.Name, dek, Aad, null, null).Ciphertext, dek);
     }
 
     private static byte[] Unwrap(string store, string passphraseFile, string keyName, byte[] ciphertext)
     {
         using var manager = Open(store, passphraseFile);
-        return manager.Decrypt(WorkloadIdentity.KeyService, keyName, ciphertext, Aad, null, null).Plaintext;
+        return manager.Crypto.Decrypt(WorkloadIdentity.KeyService, keyName, ciphertext, Aad, null, null).Plaintext;
     }
 
     private static KeyManager Open(string store, string passphraseFile, bool createIfMissing = false)

@@ -17,7 +17,7 @@ public enum KeyVersionState
 
 /// <summary>
 /// Everything the kms keeps: key rings, their crypto keys and versions with their key material.
-/// Mutable and not thread-safe: <see cref="KeyManager"/> is its only user and holds a lock. The one
+/// Mutable and not thread-safe: <see cref="SharedKmsState"/> owns it and holds its lock. The one
 /// place cleartext KEK bytes live in this process (besides the serialized buffer being sealed).
 /// </summary>
 internal sealed class KmsState : IDisposable

@@ -41,8 +41,12 @@ public static class KmsServiceExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<PlaintextSizeRecorder>(),
             sp.GetRequiredService<ILogger<KeyManager>>()));
+        // The parts share the one KeyManager's state and lock; the container disposes only KeyManager.
+        services.AddSingleton(sp => sp.GetRequiredService<KeyManager>().Admin);
+        services.AddSingleton(sp => sp.GetRequiredService<KeyManager>().Crypto);
+        services.AddSingleton(sp => sp.GetRequiredService<KeyManager>().Destructions);
         services.AddHostedService(sp => new DestructionSweeper(
-            sp.GetRequiredService<KeyManager>(),
+            sp.GetRequiredService<DestructionSchedule>(),
             options.SweepInterval,
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<DestructionSweeper>>()));
@@ -58,7 +62,7 @@ public static class KmsServiceExtensions
 }
 
 /// <summary>Destroys versions whose grace has elapsed even when no call arrives to trigger the lazy sweep.</summary>
-public sealed partial class DestructionSweeper(KeyManager keys, TimeSpan interval, TimeProvider time, ILogger<DestructionSweeper> logger) : BackgroundService
+public sealed partial class DestructionSweeper(DestructionSchedule destructions, TimeSpan interval, TimeProvider time, ILogger<DestructionSweeper> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -81,7 +85,7 @@ public sealed partial class DestructionSweeper(KeyManager keys, TimeSpan interva
     {
         try
         {
-            keys.SweepDueDestructions();
+            destructions.SweepDueDestructions();
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

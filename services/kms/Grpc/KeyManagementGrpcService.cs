@@ -9,16 +9,17 @@ using Strongroom.Kms.Domain;
 namespace Strongroom.Kms.Grpc;
 
 /// <summary>
-/// The Cloud KMS v1 surface of the local kms: maps messages to <see cref="KeyManager"/> calls and
-/// back. The caller identity comes from the hosting interceptor (mTLS, admin listener only); errors
-/// are <see cref="StrongroomException"/>s that the hosting library maps to statuses.
+/// The Cloud KMS v1 surface of the local kms: maps messages to <see cref="KeyAdministration"/> and
+/// <see cref="KeyEncryption"/> calls and back. The caller identity comes from the hosting interceptor
+/// (mTLS, admin listener only); errors are <see cref="StrongroomException"/>s that the hosting
+/// library maps to statuses.
 /// </summary>
-public sealed class KeyManagementGrpcService(KeyManager keys) : KeyManagementService.KeyManagementServiceBase
+public sealed class KeyManagementGrpcService(KeyAdministration admin, KeyEncryption encryption) : KeyManagementService.KeyManagementServiceBase
 {
     public override Task<ListKeyRingsResponse> ListKeyRings(ListKeyRingsRequest request, ServerCallContext context)
     {
         RequireNoFilter(request.Filter, request.OrderBy);
-        var page = keys.ListKeyRings(Caller(context), request.Parent, request.PageSize, request.PageToken);
+        var page = admin.ListKeyRings(Caller(context), request.Parent, request.PageSize, request.PageToken);
         var response = new ListKeyRingsResponse { NextPageToken = page.NextPageToken, TotalSize = page.TotalSize };
         response.KeyRings.AddRange(page.Items.Select(ToProto));
         return Task.FromResult(response);
@@ -27,7 +28,7 @@ public sealed class KeyManagementGrpcService(KeyManager keys) : KeyManagementSer
     public override Task<ListCryptoKeysResponse> ListCryptoKeys(ListCryptoKeysRequest request, ServerCallContext context)
     {
         RequireNoFilter(request.Filter, request.OrderBy);
-        var page = keys.ListCryptoKeys(Caller(context), request.Parent, request.PageSize, request.PageToken);
+        var page = admin.ListCryptoKeys(Caller(context), request.Parent, request.PageSize, request.PageToken);
         var response = new ListCryptoKeysResponse { NextPageToken = page.NextPageToken, TotalSize = page.TotalSize };
         response.CryptoKeys.AddRange(page.Items.Select(ToProto));
         return Task.FromResult(response);
@@ -36,31 +37,31 @@ public sealed class KeyManagementGrpcService(KeyManager keys) : KeyManagementSer
     public override Task<ListCryptoKeyVersionsResponse> ListCryptoKeyVersions(ListCryptoKeyVersionsRequest request, ServerCallContext context)
     {
         RequireNoFilter(request.Filter, request.OrderBy);
-        var page = keys.ListCryptoKeyVersions(Caller(context), request.Parent, request.PageSize, request.PageToken);
+        var page = admin.ListCryptoKeyVersions(Caller(context), request.Parent, request.PageSize, request.PageToken);
         var response = new ListCryptoKeyVersionsResponse { NextPageToken = page.NextPageToken, TotalSize = page.TotalSize };
         response.CryptoKeyVersions.AddRange(page.Items.Select(ToProto));
         return Task.FromResult(response);
     }
 
     public override Task<KeyRing> GetKeyRing(GetKeyRingRequest request, ServerCallContext context) =>
-        Task.FromResult(ToProto(keys.GetKeyRing(Caller(context), request.Name)));
+        Task.FromResult(ToProto(admin.GetKeyRing(Caller(context), request.Name)));
 
     public override Task<CryptoKey> GetCryptoKey(GetCryptoKeyRequest request, ServerCallContext context)
     {
         context.AuditKey(request.Name);
-        return Task.FromResult(ToProto(keys.GetCryptoKey(Caller(context), request.Name)));
+        return Task.FromResult(ToProto(admin.GetCryptoKey(Caller(context), request.Name)));
     }
 
     public override Task<CryptoKeyVersion> GetCryptoKeyVersion(GetCryptoKeyVersionRequest request, ServerCallContext context)
     {
-        var version = keys.GetCryptoKeyVersion(Caller(context), request.Name);
+        var version = admin.GetCryptoKeyVersion(Caller(context), request.Name);
         Audit(context, version);
         return Task.FromResult(ToProto(version));
     }
 
     public override Task<KeyRing> CreateKeyRing(CreateKeyRingRequest request, ServerCallContext context)
     {
-        var ring = keys.CreateKeyRing(Caller(context), request.Parent, request.KeyRingId);
+        var ring = admin.CreateKeyRing(Caller(context), request.Parent, request.KeyRingId);
         context.AuditKey(ring.Name);
         return Task.FromResult(ToProto(ring));
     }
@@ -68,7 +69,7 @@ public sealed class KeyManagementGrpcService(KeyManager keys) : KeyManagementSer
     public override Task<CryptoKey> CreateCryptoKey(CreateCryptoKeyRequest request, ServerCallContext context)
     {
         var spec = ToSpec(request.CryptoKey ?? new CryptoKey(), request.SkipInitialVersionCreation);
-        var key = keys.CreateCryptoKey(Caller(context), request.Parent, request.CryptoKeyId, spec);
+        var key = admin.CreateCryptoKey(Caller(context), request.Parent, request.CryptoKeyId, spec);
         context.AuditKey(key.Name, key.Primary?.Number);
         return Task.FromResult(ToProto(key));
     }
@@ -81,7 +82,7 @@ public sealed class KeyManagementGrpcService(KeyManager keys) : KeyManagementSer
             throw StrongroomException.InvalidArgument("crypto_key_version", "must be empty: new versions follow the key's template");
         }
 
-        var version = keys.CreateCryptoKeyVersion(Caller(context), request.Parent);
+        var version = admin.CreateCryptoKeyVersion(Caller(context), request.Parent);
         Audit(context, version);
         return Task.FromResult(ToProto(version));
     }
@@ -96,7 +97,7 @@ public sealed class KeyManagementGrpcService(KeyManager keys) : KeyManagementSer
         }
 
         context.AuditKey(key.Name);
-        return Task.FromResult(ToProto(keys.UpdateLabels(Caller(context), key.Name, key.Labels)));
+        return Task.FromResult(ToProto(admin.UpdateLabels(Caller(context), key.Name, key.Labels)));
     }
 
     public override Task<CryptoKeyVersion> UpdateCryptoKeyVersion(UpdateCryptoKeyVersionRequest request, ServerCallContext context)
@@ -114,28 +115,28 @@ public sealed class KeyManagementGrpcService(KeyManager keys) : KeyManagementSer
             CryptoKeyVersion.Types.CryptoKeyVersionState.Disabled => KeyVersionState.Disabled,
             _ => throw StrongroomException.InvalidArgument("crypto_key_version.state", "must be ENABLED or DISABLED"),
         };
-        var updated = keys.SetVersionState(Caller(context), version.Name, target);
+        var updated = admin.SetVersionState(Caller(context), version.Name, target);
         Audit(context, updated);
         return Task.FromResult(ToProto(updated));
     }
 
     public override Task<CryptoKey> UpdateCryptoKeyPrimaryVersion(UpdateCryptoKeyPrimaryVersionRequest request, ServerCallContext context)
     {
-        var key = keys.UpdatePrimaryVersion(Caller(context), request.Name, request.CryptoKeyVersionId);
+        var key = admin.UpdatePrimaryVersion(Caller(context), request.Name, request.CryptoKeyVersionId);
         context.AuditKey(key.Name, key.Primary?.Number);
         return Task.FromResult(ToProto(key));
     }
 
     public override Task<CryptoKeyVersion> DestroyCryptoKeyVersion(DestroyCryptoKeyVersionRequest request, ServerCallContext context)
     {
-        var version = keys.DestroyCryptoKeyVersion(Caller(context), request.Name);
+        var version = admin.DestroyCryptoKeyVersion(Caller(context), request.Name);
         Audit(context, version);
         return Task.FromResult(ToProto(version));
     }
 
     public override Task<CryptoKeyVersion> RestoreCryptoKeyVersion(RestoreCryptoKeyVersionRequest request, ServerCallContext context)
     {
-        var version = keys.RestoreCryptoKeyVersion(Caller(context), request.Name);
+        var version = admin.RestoreCryptoKeyVersion(Caller(context), request.Name);
         Audit(context, version);
         return Task.FromResult(ToProto(version));
     }
@@ -143,7 +144,7 @@ public sealed class KeyManagementGrpcService(KeyManager keys) : KeyManagementSer
     public override Task<EncryptResponse> Encrypt(EncryptRequest request, ServerCallContext context)
     {
         context.AuditKey(request.Name);
-        var outcome = keys.Encrypt(
+        var outcome = encryption.Encrypt(
             Caller(context),
             request.Name,
             request.Plaintext.Span,
@@ -165,7 +166,7 @@ public sealed class KeyManagementGrpcService(KeyManager keys) : KeyManagementSer
     public override Task<DecryptResponse> Decrypt(DecryptRequest request, ServerCallContext context)
     {
         context.AuditKey(request.Name);
-        var outcome = keys.Decrypt(
+        var outcome = encryption.Decrypt(
             Caller(context),
             request.Name,
             request.Ciphertext.Span,

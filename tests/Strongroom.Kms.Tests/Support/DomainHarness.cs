@@ -70,11 +70,11 @@ internal sealed class DomainHarness : IDisposable
     {
         if (!State.Rings.ContainsKey(Ring))
         {
-            Keys.CreateKeyRing(KeyService, "projects/p/locations/l", "keyservice");
+            Keys.Admin.CreateKeyRing(KeyService, "projects/p/locations/l", "keyservice");
         }
 
         var id = "k" + Guid.NewGuid().ToString("N")[..8];
-        return Keys.CreateCryptoKey(KeyService, Ring, id, new CryptoKeySpec(grace, new Dictionary<string, string>(), false)).Name;
+        return Keys.Admin.CreateCryptoKey(KeyService, Ring, id, new CryptoKeySpec(grace, new Dictionary<string, string>(), false)).Name;
     }
 
     public KeyVersionRecord Version(string keyName, int number) =>
