@@ -1,0 +1,74 @@
+using Strongroom.Core;
+using Strongroom.KeyLog;
+using Strongroom.Storage.Store;
+
+namespace Strongroom.Storage.Domain;
+
+/// <summary>What readers see of the log: entries and RFC 9162 proofs, never past a stored checkpoint.</summary>
+public sealed class LogReader(IStorageStore store, Checkpointer checkpointer)
+{
+    public const int MaxEntriesPerPage = 1000;
+
+    private async Task<long> CheckpointedSizeAsync(long requested, CancellationToken ct)
+    {
+        var latest = await checkpointer.LatestCheckpointAsync(ct);
+        if (requested == 0)
+        {
+            return latest.TreeSize;
+        }
+
+        return await store.GetCheckpointAsync(requested, ct) is not null
+            ? requested
+            : throw StrongroomException.NotFound($"checkpoint of size {requested}");
+    }
+
+    public async Task<IReadOnlyList<StoredEntry>> GetEntriesAsync(long start, long end, CancellationToken ct)
+    {
+        var size = (await checkpointer.LatestCheckpointAsync(ct)).TreeSize;
+        if (end == 0)
+        {
+            // 0 = "as far as the latest checkpoint", like tree_size 0 elsewhere.
+            end = size;
+        }
+
+        if (start < 0 || end < start)
+        {
+            throw StrongroomException.InvalidArgument("end_index", "must not be below start_index");
+        }
+
+        end = Math.Min(Math.Min(end, size), start + MaxEntriesPerPage);
+        return start >= end ? [] : await store.GetEntriesAsync(start, end, ct);
+    }
+
+    public async Task<(long Index, long Size, IReadOnlyList<byte[]> Hashes)> InclusionProofAsync(long index, long treeSize, CancellationToken ct)
+    {
+        var size = await CheckpointedSizeAsync(treeSize, ct);
+        if (index < 0 || index >= size)
+        {
+            throw StrongroomException.InvalidArgument("leaf_index", "outside the checkpointed tree");
+        }
+
+        var leaves = await LeafHashesAsync(size, ct);
+        return (index, size, MerkleTree.InclusionProof(leaves, index, size));
+    }
+
+    public async Task<(long First, long Second, IReadOnlyList<byte[]> Hashes)> ConsistencyProofAsync(long first, long second, CancellationToken ct)
+    {
+        var size = await CheckpointedSizeAsync(second, ct);
+        if (first < 0 || first > size)
+        {
+            throw StrongroomException.InvalidArgument("first_tree_size", "larger than the second tree");
+        }
+
+        var leaves = await LeafHashesAsync(size, ct);
+        return (first, size, MerkleTree.ConsistencyProof(leaves, first, size));
+    }
+
+    private async Task<List<byte[]>> LeafHashesAsync(long size, CancellationToken ct)
+    {
+        var count = Math.Min(size, await store.CountEntriesAsync(ct));
+        var entries = await store.GetEntriesAsync(0, count, ct);
+        // Hashed from the stored bytes every time: a row edited behind storage's back changes the root.
+        return entries.Select(e => MerkleTree.LeafHash(e.EntryJson)).ToList();
+    }
+}
