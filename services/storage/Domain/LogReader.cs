@@ -4,22 +4,25 @@ using Strongroom.Storage.Store;
 
 namespace Strongroom.Storage.Domain;
 
-/// <summary>What readers see of the log: entries and RFC 9162 proofs, never past a stored checkpoint.</summary>
-public sealed class LogReader(IStorageStore store, Checkpointer checkpointer)
+/// <summary>
+/// What readers see of the log: entries and RFC 9162 proofs, never past a stored checkpoint.
+/// Proofs take their leaves from <see cref="LeafHashCache"/>, so they read only new entries.
+/// </summary>
+public sealed class LogReader(IStorageStore store, Checkpointer checkpointer, LeafHashCache leafHashes)
 {
     public const int MaxEntriesPerPage = 1000;
 
-    private async Task<long> CheckpointedSizeAsync(long requested, CancellationToken ct)
+    /// <summary>The latest checkpoint for 0, else the stored checkpoint of exactly <paramref name="requested"/> entries.</summary>
+    private async Task<StoredCheckpoint> CheckpointOfSizeAsync(long requested, CancellationToken ct)
     {
         var latest = await checkpointer.LatestCheckpointAsync(ct);
         if (requested == 0)
         {
-            return latest.TreeSize;
+            return latest;
         }
 
-        return await store.GetCheckpointAsync(requested, ct) is not null
-            ? requested
-            : throw StrongroomException.NotFound($"checkpoint of size {requested}");
+        return await store.GetCheckpointAsync(requested, ct)
+            ?? throw StrongroomException.NotFound($"checkpoint of size {requested}");
     }
 
     public async Task<IReadOnlyList<StoredEntry>> GetEntriesAsync(long start, long end, CancellationToken ct)
@@ -42,33 +45,27 @@ public sealed class LogReader(IStorageStore store, Checkpointer checkpointer)
 
     public async Task<(long Index, long Size, IReadOnlyList<byte[]> Hashes)> InclusionProofAsync(long index, long treeSize, CancellationToken ct)
     {
-        var size = await CheckpointedSizeAsync(treeSize, ct);
+        var checkpoint = await CheckpointOfSizeAsync(treeSize, ct);
+        var size = checkpoint.TreeSize;
         if (index < 0 || index >= size)
         {
             throw StrongroomException.InvalidArgument("leaf_index", "outside the checkpointed tree");
         }
 
-        var leaves = await LeafHashesAsync(size, ct);
+        var leaves = await leafHashes.LeavesAsync(checkpoint, ct);
         return (index, size, MerkleTree.InclusionProof(leaves, index, size));
     }
 
     public async Task<(long First, long Second, IReadOnlyList<byte[]> Hashes)> ConsistencyProofAsync(long first, long second, CancellationToken ct)
     {
-        var size = await CheckpointedSizeAsync(second, ct);
+        var checkpoint = await CheckpointOfSizeAsync(second, ct);
+        var size = checkpoint.TreeSize;
         if (first < 0 || first > size)
         {
             throw StrongroomException.InvalidArgument("first_tree_size", "larger than the second tree");
         }
 
-        var leaves = await LeafHashesAsync(size, ct);
+        var leaves = await leafHashes.LeavesAsync(checkpoint, ct);
         return (first, size, MerkleTree.ConsistencyProof(leaves, first, size));
-    }
-
-    private async Task<List<byte[]>> LeafHashesAsync(long size, CancellationToken ct)
-    {
-        var count = Math.Min(size, await store.CountEntriesAsync(ct));
-        var entries = await store.GetEntriesAsync(0, count, ct);
-        // Hashed from the stored bytes every time: a row edited behind storage's back changes the root.
-        return entries.Select(e => MerkleTree.LeafHash(e.EntryJson)).ToList();
     }
 }

@@ -35,6 +35,8 @@ public static class StorageExtensions
         services.AddSingleton<KeyPublisher>();
         services.AddSingleton<ClientRegistry>();
         services.AddSingleton<AuditAnchoring>();
+        // One per process: proofs catch up from the cached size instead of re-reading the log.
+        services.AddSingleton<LeafHashCache>();
         services.AddSingleton<LogReader>();
         services.AddSingleton<StoredLogVerifier>();
         services.AddSingleton<KeyLookup>();
