@@ -473,10 +473,10 @@ public abstract class StorageSuite<TStack>(TStack stack) : IClassFixture<TStack>
 
         var payload = new JsonObject { ["identity"] = identity, ["kids"] = new JsonArray(registered.SigningKid, registered.SealingKid) };
         using var stranger = Ed25519KeyPair.Generate();
-        Assert.Equal(StatusCode.PermissionDenied, await StatusOf(() => Stack.Admin().RevokeClientKeyAsync(new RevokeClientKeyRequest { RevocationJws = Stack.OperatorJws(payload, Domain.KeyLogService.RevocationType, stranger) }).ResponseAsync));
-        var revoked = await Stack.Admin().RevokeClientKeyAsync(new RevokeClientKeyRequest { RevocationJws = Stack.OperatorJws(payload, Domain.KeyLogService.RevocationType) });
+        Assert.Equal(StatusCode.PermissionDenied, await StatusOf(() => Stack.Admin().RevokeClientKeyAsync(new RevokeClientKeyRequest { RevocationJws = Stack.OperatorJws(payload, Domain.ClientRegistry.RevocationType, stranger) }).ResponseAsync));
+        var revoked = await Stack.Admin().RevokeClientKeyAsync(new RevokeClientKeyRequest { RevocationJws = Stack.OperatorJws(payload, Domain.ClientRegistry.RevocationType) });
         Assert.Equal(EntryType.ClientRevocation, revoked.Entry.Type);
-        Assert.Equal(StatusCode.FailedPrecondition, await StatusOf(() => Stack.Admin().RevokeClientKeyAsync(new RevokeClientKeyRequest { RevocationJws = Stack.OperatorJws(payload, Domain.KeyLogService.RevocationType) }).ResponseAsync));
+        Assert.Equal(StatusCode.FailedPrecondition, await StatusOf(() => Stack.Admin().RevokeClientKeyAsync(new RevokeClientKeyRequest { RevocationJws = Stack.OperatorJws(payload, Domain.ClientRegistry.RevocationType) }).ResponseAsync));
 
         var job2 = NewJobId();
         Assert.Equal(StatusCode.FailedPrecondition, await StatusOf(() => Stack.Client(WorkloadIdentity.Runner).PutResultAsync(new PutResultRequest

@@ -14,7 +14,7 @@ namespace Strongroom.Storage.Domain;
 /// stored under; it is idempotent by job id. Reads are owner-scoped: anyone but the owner and
 /// operators gets NOT_FOUND, so job ids leak nothing.
 /// </summary>
-public sealed partial class ResultService(IStorageStore store, KeyLogService keyLog, StorageOptions options, TimeProvider time)
+public sealed partial class ResultService(IStorageStore store, KeyLookup keys, StorageOptions options, TimeProvider time)
 {
     public const string ResultType = "strongroom-result";
     public const int MaxPageSize = 500;
@@ -32,7 +32,7 @@ public sealed partial class ResultService(IStorageStore store, KeyLogService key
             throw StrongroomException.InvalidArgument("job_id", "1-128 of [A-Za-z0-9._-]");
         }
 
-        var owner = KeyLogService.ParseIdentity(ownerIdentity, "owner_identity");
+        var owner = KeyLogRules.ParseIdentity(ownerIdentity, "owner_identity");
         if (!owner.IsClient)
         {
             throw StrongroomException.InvalidArgument("owner_identity", "must be a client identity");
@@ -77,7 +77,7 @@ public sealed partial class ResultService(IStorageStore store, KeyLogService key
             throw StrongroomException.InvalidArgument("output_enc", "an X25519 encapsulated key is 32 bytes");
         }
 
-        var sealing = await keyLog.KeyWithStateAsync(sealedToKid, ct);
+        var sealing = await keys.KeyWithStateAsync(sealedToKid, ct);
         if (sealing is not { } s || s.Key.Owner != owner.ToString() || s.Key.Kind != KeyLogEntry.Snake(KeyKind.ClientSealing))
         {
             throw StrongroomException.InvalidArgument("sealed_to_kid", "not a sealing key registered to the owner");
@@ -99,7 +99,7 @@ public sealed partial class ResultService(IStorageStore store, KeyLogService key
         }
 
         var kid = probe.Kid;
-        var found = kid is null ? null : await keyLog.KeyWithStateAsync(kid, ct);
+        var found = kid is null ? null : await keys.KeyWithStateAsync(kid, ct);
         if (found is not { } signer || signer.Key.Owner != WorkloadIdentity.Signer.ToString() || signer.Key.Kind != KeyLogEntry.Snake(KeyKind.ResultSigning))
         {
             throw StrongroomException.FailedPrecondition("signed_result is not signed by a logged result-signing key of the signer");
@@ -158,11 +158,11 @@ public sealed partial class ResultService(IStorageStore store, KeyLogService key
         string? owner;
         if (caller.IsOperator)
         {
-            owner = string.IsNullOrEmpty(ownerIdentity) ? null : KeyLogService.ParseIdentity(ownerIdentity, "owner_identity").ToString();
+            owner = string.IsNullOrEmpty(ownerIdentity) ? null : KeyLogRules.ParseIdentity(ownerIdentity, "owner_identity").ToString();
         }
         else
         {
-            if (!string.IsNullOrEmpty(ownerIdentity) && KeyLogService.ParseIdentity(ownerIdentity, "owner_identity") != caller)
+            if (!string.IsNullOrEmpty(ownerIdentity) && KeyLogRules.ParseIdentity(ownerIdentity, "owner_identity") != caller)
             {
                 throw StrongroomException.PermissionDenied("clients list only their own results");
             }

@@ -29,7 +29,17 @@ public static class StorageExtensions
             sp.GetRequiredService<StorageOptions>().Signer,
             sp.GetRequiredService<ReloadingCertificate>(),
             sp.GetRequiredService<PeerCertificateValidator>())));
-        services.AddSingleton<KeyLogService>();
+        // The key log's jobs, one class each (docs/storage.md); all singletons over the one store.
+        services.AddSingleton<OperatorDocumentVerifier>();
+        services.AddSingleton<Checkpointer>();
+        services.AddSingleton<KeyPublisher>();
+        services.AddSingleton<ClientRegistry>();
+        services.AddSingleton<AuditAnchoring>();
+        // One per process: proofs catch up from the cached size instead of re-reading the log.
+        services.AddSingleton<LeafHashCache>();
+        services.AddSingleton<LogReader>();
+        services.AddSingleton<StoredLogVerifier>();
+        services.AddSingleton<KeyLookup>();
         services.AddSingleton<ResultService>();
 
         var readOnly = builder.Configuration.GetSection(StorageOptions.SectionName)[nameof(StorageOptions.ReadOnlyListener)] ?? new StorageOptions().ReadOnlyListener;
@@ -68,7 +78,8 @@ public static class StorageExtensions
     {
         ArgumentNullException.ThrowIfNull(app);
         // Resolved now so a bad operator key or log verifier key stops the service at start.
-        _ = app.Services.GetRequiredService<KeyLogService>();
+        _ = app.Services.GetRequiredService<OperatorDocumentVerifier>();
+        _ = app.Services.GetRequiredService<Checkpointer>();
         app.MapGrpcService<StorageGrpc>();
         app.MapGrpcService<StorageAdminGrpc>();
         ReadOnlyEndpoints.Map(app);

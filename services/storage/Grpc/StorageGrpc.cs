@@ -8,8 +8,8 @@ using Api = Strongroom.Storage.V1;
 
 namespace Strongroom.Storage.Grpc;
 
-/// <summary>The public Storage service: a thin adapter over <see cref="KeyLogService"/> and <see cref="ResultService"/>.</summary>
-public sealed class StorageGrpc(KeyLogService keyLog, ResultService results) : Api.Storage.StorageBase
+/// <summary>The public Storage service: a thin adapter over the key log's domain classes and <see cref="ResultService"/>.</summary>
+public sealed class StorageGrpc(KeyPublisher publisher, ClientRegistry clients, LogReader reader, Checkpointer checkpointer, KeyLookup lookup, ResultService results) : Api.Storage.StorageBase
 {
     public override async Task<Api.PutResultResponse> PutResult(Api.PutResultRequest request, ServerCallContext context)
     {
@@ -57,7 +57,7 @@ public sealed class StorageGrpc(KeyLogService keyLog, ResultService results) : A
     public override async Task<Api.PublishKeyResponse> PublishKey(Api.PublishKeyRequest request, ServerCallContext context)
     {
         var kind = Mapping.ToKind(request.Kind) ?? throw StrongroomException.InvalidArgument("kind", "unspecified");
-        var (entry, created) = await keyLog.PublishKeyAsync(context.GetCaller().Identity, request.Kid, request.JwkJson, request.OwnerIdentity,
+        var (entry, created) = await publisher.PublishKeyAsync(context.GetCaller().Identity, request.Kid, request.JwkJson, request.OwnerIdentity,
             kind, request.KeyName, request.Version, request.CreateTime, context.CancellationToken);
         context.AuditKey(request.Kid);
         return new Api.PublishKeyResponse { Entry = Mapping.ToLogEntry(entry), Created = created };
@@ -78,14 +78,14 @@ public sealed class StorageGrpc(KeyLogService keyLog, ResultService results) : A
             Api.KeyEvent.MinimumVersion => ((KeyState?)null, (KeyMark?)KeyMark.MinimumVersion),
             _ => throw StrongroomException.InvalidArgument("event", "unspecified"),
         };
-        var (entry, created) = await keyLog.PublishKeyEventAsync(context.GetCaller().Identity, request.Kid, state, mark, request.EventTime, context.CancellationToken);
+        var (entry, created) = await publisher.PublishKeyEventAsync(context.GetCaller().Identity, request.Kid, state, mark, request.EventTime, context.CancellationToken);
         context.AuditKey(request.Kid);
         return new Api.PublishKeyEventResponse { Entry = Mapping.ToLogEntry(entry), Created = created };
     }
 
     public override async Task<Api.RegisterClientResponse> RegisterClient(Api.RegisterClientRequest request, ServerCallContext context)
     {
-        var (identity, signingKid, sealingKid, entries) = await keyLog.RegisterClientAsync(request.RegistrationJws, context.CancellationToken);
+        var (identity, signingKid, sealingKid, entries) = await clients.RegisterClientAsync(request.RegistrationJws, context.CancellationToken);
         context.AuditKey(identity);
         var response = new Api.RegisterClientResponse { ClientIdentity = identity, SigningKid = signingKid, SealingKid = sealingKid };
         response.Entries.AddRange(entries.Select(Mapping.ToLogEntry));
@@ -94,18 +94,18 @@ public sealed class StorageGrpc(KeyLogService keyLog, ResultService results) : A
 
     public override async Task<Api.GetKeyLogEntriesResponse> GetKeyLogEntries(Api.GetKeyLogEntriesRequest request, ServerCallContext context)
     {
-        var entries = await keyLog.GetEntriesAsync(Mapping.Index(request.StartIndex, "start_index"), Mapping.Index(request.EndIndex, "end_index"), context.CancellationToken);
+        var entries = await reader.GetEntriesAsync(Mapping.Index(request.StartIndex, "start_index"), Mapping.Index(request.EndIndex, "end_index"), context.CancellationToken);
         var response = new Api.GetKeyLogEntriesResponse();
         response.Entries.AddRange(entries.Select(Mapping.ToLogEntry));
         return response;
     }
 
     public override async Task<Api.GetCheckpointResponse> GetCheckpoint(Api.GetCheckpointRequest request, ServerCallContext context) =>
-        new() { Checkpoint = Mapping.ToCheckpoint(await keyLog.LatestCheckpointAsync(context.CancellationToken)) };
+        new() { Checkpoint = Mapping.ToCheckpoint(await checkpointer.LatestCheckpointAsync(context.CancellationToken)) };
 
     public override async Task<Api.GetInclusionProofResponse> GetInclusionProof(Api.GetInclusionProofRequest request, ServerCallContext context)
     {
-        var (index, size, hashes) = await keyLog.InclusionProofAsync(Mapping.Index(request.LeafIndex, "leaf_index"), Mapping.Index(request.TreeSize, "tree_size"), context.CancellationToken);
+        var (index, size, hashes) = await reader.InclusionProofAsync(Mapping.Index(request.LeafIndex, "leaf_index"), Mapping.Index(request.TreeSize, "tree_size"), context.CancellationToken);
         var response = new Api.GetInclusionProofResponse { LeafIndex = (ulong)index, TreeSize = (ulong)size };
         response.Hashes.AddRange(hashes.Select(ByteString.CopyFrom));
         return response;
@@ -113,7 +113,7 @@ public sealed class StorageGrpc(KeyLogService keyLog, ResultService results) : A
 
     public override async Task<Api.GetConsistencyProofResponse> GetConsistencyProof(Api.GetConsistencyProofRequest request, ServerCallContext context)
     {
-        var (first, second, hashes) = await keyLog.ConsistencyProofAsync(Mapping.Index(request.FirstTreeSize, "first_tree_size"), Mapping.Index(request.SecondTreeSize, "second_tree_size"), context.CancellationToken);
+        var (first, second, hashes) = await reader.ConsistencyProofAsync(Mapping.Index(request.FirstTreeSize, "first_tree_size"), Mapping.Index(request.SecondTreeSize, "second_tree_size"), context.CancellationToken);
         var response = new Api.GetConsistencyProofResponse { FirstTreeSize = (ulong)first, SecondTreeSize = (ulong)second };
         response.Hashes.AddRange(hashes.Select(ByteString.CopyFrom));
         return response;
@@ -124,12 +124,12 @@ public sealed class StorageGrpc(KeyLogService keyLog, ResultService results) : A
         var kinds = request.Kinds.Count == 0
             ? [KeyKind.ResultSigning]
             : request.Kinds.Select(k => Mapping.ToKind(k) ?? throw StrongroomException.InvalidArgument("kinds", "unspecified")).ToList();
-        return new Api.GetJwksResponse { JwksJson = await keyLog.JwksAsync(kinds, context.CancellationToken) };
+        return new Api.GetJwksResponse { JwksJson = await lookup.JwksAsync(kinds, context.CancellationToken) };
     }
 
     public override async Task<Api.LookupKeyResponse> LookupKey(Api.LookupKeyRequest request, ServerCallContext context)
     {
-        var (key, entries) = await keyLog.LookupAsync(
+        var (key, entries) = await lookup.LookupAsync(
             request.SelectorCase == Api.LookupKeyRequest.SelectorOneofCase.Kid ? request.Kid : null,
             request.SelectorCase == Api.LookupKeyRequest.SelectorOneofCase.Alias ? request.Alias : null,
             request.SelectorCase == Api.LookupKeyRequest.SelectorOneofCase.OpensshFingerprint ? request.OpensshFingerprint : null,
@@ -139,7 +139,7 @@ public sealed class StorageGrpc(KeyLogService keyLog, ResultService results) : A
             Kid = key.Kid,
             JwkJson = key.JwkJson,
             OwnerIdentity = key.Owner,
-            Kind = Mapping.ToApiKind(KeyLogService.KindOf(key.Kind)),
+            Kind = Mapping.ToApiKind(KeyLogRules.KindOf(key.Kind)),
         };
         response.Entries.AddRange(entries.Select(Mapping.ToLogEntry));
         return response;

@@ -51,20 +51,20 @@ public static class ReadOnlyEndpoints
             await next(context);
         });
 
-        app.MapGet(JwksPath, async (KeyLogService keyLog, HttpContext context) =>
+        app.MapGet(JwksPath, async (KeyLookup lookup, HttpContext context) =>
         {
             // Only result-signing keys: a stock JOSE verifier accepts any key in the set, so a
             // client's own Ed25519 key or the log key here would let their signatures pass as results.
-            var jwks = await keyLog.JwksAsync([KeyLog.KeyKind.ResultSigning], context.RequestAborted);
+            var jwks = await lookup.JwksAsync([KeyLog.KeyKind.ResultSigning], context.RequestAborted);
             context.Response.Headers.CacheControl = "public, max-age=60";
             return Results.Text(jwks, "application/jwk-set+json");
         });
 
-        app.MapGet(CheckpointPath, async (KeyLogService keyLog, HttpContext context) =>
+        app.MapGet(CheckpointPath, async (Checkpointer checkpointer, HttpContext context) =>
         {
             try
             {
-                var checkpoint = await keyLog.LatestCheckpointAsync(context.RequestAborted);
+                var checkpoint = await checkpointer.LatestCheckpointAsync(context.RequestAborted);
                 context.Response.Headers.CacheControl = "no-cache";
                 return Results.Text(checkpoint.Note, "text/plain; charset=utf-8");
             }

@@ -83,7 +83,7 @@ public sealed class CheckedKeyServiceStack : IAsyncLifetime
     {
         var admin = new StorageApi.StorageAdmin.StorageAdminClient(Stack.Invoker(WorkloadIdentity.Operator("admin"), Storage.AdminAddress, "storage"));
         var payload = new JsonObject { ["identity"] = identity, ["kids"] = new JsonArray(signingKid) };
-        await admin.RevokeClientKeyAsync(new StorageApi.RevokeClientKeyRequest { RevocationJws = Storage.OperatorJws(payload, Strongroom.Storage.Domain.KeyLogService.RevocationType) });
+        await admin.RevokeClientKeyAsync(new StorageApi.RevokeClientKeyRequest { RevocationJws = Storage.OperatorJws(payload, Strongroom.Storage.Domain.ClientRegistry.RevocationType) });
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while ((await StorageClient.LookupKeyAsync(new StorageApi.LookupKeyRequest { Kid = signingKid })).Entries.All(e => e.Type != StorageApi.EntryType.ClientRevocation))
         {

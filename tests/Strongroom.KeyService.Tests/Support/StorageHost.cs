@@ -39,7 +39,7 @@ public sealed class StorageHost : IAsyncDisposable
     public string AdminAddress { get; }
 
     /// <summary>A registration JWS for <paramref name="payload"/>, signed by <see cref="OperatorKey"/>.</summary>
-    public string OperatorJws(JsonObject payload, string typ = KeyLogService.RegistrationType)
+    public string OperatorJws(JsonObject payload, string typ = ClientRegistry.RegistrationType)
     {
         ArgumentNullException.ThrowIfNull(payload);
         using var jwk = JsonWebKey.FromPublicKey(OperatorKey.PublicKey);

@@ -178,7 +178,7 @@ public abstract class StorageStack : IAsyncLifetime
     }
 
     /// <summary>A JWS by <paramref name="key"/> (the pinned operator key by default).</summary>
-    public string OperatorJws(JsonObject payload, string typ = KeyLogService.RegistrationType, Ed25519KeyPair? key = null)
+    public string OperatorJws(JsonObject payload, string typ = ClientRegistry.RegistrationType, Ed25519KeyPair? key = null)
     {
         ArgumentNullException.ThrowIfNull(payload);
         key ??= OperatorKey;
