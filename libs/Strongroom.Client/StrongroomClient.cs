@@ -33,7 +33,7 @@ public abstract record JobRequest
 /// <see cref="FetchVerifiedAsync"/> (result JWS by a signer key proven from the pinned key log,
 /// the document naming this job, this client and the request exactly as sent, the stored output's
 /// digest, then opened with this client's sealing key). Failures a caller can act on are
-/// <see cref="StrongroomClientException"/>s. The CLI, <c>dev up</c>'s demo, the bench and the
+/// <see cref="StrongroomClientException"/>s. The CLI, <c>dev up</c>'s demo and the
 /// whole-stack tests all go through here.
 /// </summary>
 public sealed class StrongroomClient : IDisposable

@@ -7,6 +7,7 @@ using Grpc.Core;
 using Strongroom.Requests;
 using Strongroom.Resilience.Tests.Support;
 using Strongroom.Runner.V1;
+using Strongroom.Stack;
 using StorageApi = Strongroom.Storage.V1;
 
 namespace Strongroom.Resilience.Tests;
@@ -25,7 +26,7 @@ public sealed class CrashAndRestartTests(ResilienceStack stack)
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private sealed record Accepted(TestClient Client, string? JobId, byte[] Digest, byte[] Input, string Phase);
+    private sealed record Accepted(StackClient Client, string? JobId, byte[] Digest, byte[] Input, string Phase);
 
     private sealed class Load
     {
@@ -191,7 +192,7 @@ public sealed class CrashAndRestartTests(ResilienceStack stack)
     }
 
     /// <summary>Submits fresh envelopes back to back; retries the same envelope on retryable statuses with backoff.</summary>
-    private async Task SubmitLoopAsync(TestClient client, int loader, Load load, CancellationToken stop)
+    private async Task SubmitLoopAsync(StackClient client, int loader, Load load, CancellationToken stop)
     {
         var runner = stack.RunnerThroughEdge(client.Name);
         for (var n = 0; !stop.IsCancellationRequested; n++)
@@ -254,7 +255,7 @@ public sealed class CrashAndRestartTests(ResilienceStack stack)
 
     private static void Count(ConcurrentDictionary<string, int> counter, string key) => counter.AddOrUpdate(key, 1, (_, v) => v + 1);
 
-    private async Task<(string JobId, byte[] Digest)> SubmitProbeAsync(TestClient client, byte[] input)
+    private async Task<(string JobId, byte[] Digest)> SubmitProbeAsync(StackClient client, byte[] input)
     {
         var envelope = stack.Envelope(client, "cat", input);
         var runner = stack.RunnerThroughEdge(client.Name);

@@ -374,7 +374,7 @@ public sealed class IdentityChurnTests(ResilienceStack stack)
     }, CancellationToken.None);
 
     /// <summary>A registered client with its own certificate (so denying it touches no other test's client).</summary>
-    private async Task<TestClient> ClientAsync(string name)
+    private async Task<StackClient> ClientAsync(string name)
     {
         StackPki.Issue(stack.Layout.Pki, "client/" + name, 7);
         return await stack.RegisterAsync(name, Ed25519KeyPair.Generate(exportable: true), Ct);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Strongroom.Resilience.Tests.Support;
+using Strongroom.Stack;
 
 namespace Strongroom.Resilience.Tests;
 
@@ -36,7 +37,7 @@ public sealed class SoakTests(ResilienceStack stack)
     {
         var duration = Duration();
         var load = new SteadyLoad(stack);
-        TestClient[] clients = [stack.Alice, stack.Bob];
+        StackClient[] clients = [stack.Alice, stack.Bob];
         await using var rss = new RssSampler(stack, TimeSpan.FromSeconds(1));
         rss.Start();
 

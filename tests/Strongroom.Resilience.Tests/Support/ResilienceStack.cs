@@ -16,12 +16,6 @@ using StorageApi = Strongroom.Storage.V1;
 
 namespace Strongroom.Resilience.Tests.Support;
 
-/// <summary>A registered experimenter whose private keys the test generated (and so can search for on disk).</summary>
-public sealed record TestClient(string Name, Ed25519KeyPair Signing, string SigningKid, X25519KeyPair Sealing, string SealingKid)
-{
-    public string Identity => "spiffe://strongroom/client/" + Name;
-}
-
 [CollectionDefinition(Name)]
 public sealed class StackCollection : ICollectionFixture<ResilienceStack>
 {
@@ -37,10 +31,6 @@ public sealed class StackCollection : ICollectionFixture<ResilienceStack>
 public sealed class ResilienceStack : IAsyncLifetime
 {
     public static readonly string[] Services = ["kms", "keyservice", "signer", "storage", "runner", "edge"];
-
-    private readonly StringWriter _log = new();
-    private readonly ConcurrentDictionary<(string Identity, string Address), CallInvoker> _invokers = new();
-    private readonly ConcurrentDictionary<string, ServiceConnections> _connections = new(StringComparer.Ordinal);
 
     public ResilienceStack()
     {
@@ -80,7 +70,7 @@ public sealed class ResilienceStack : IAsyncLifetime
             _baseOverrides[service] = [.. args];
         }
 
-        Stack = new DevStack(Layout, _log);
+        Core = new ProvisionedStack(Layout);
     }
 
     private readonly Dictionary<string, List<string>> _baseOverrides = new(StringComparer.Ordinal);
@@ -97,50 +87,33 @@ public sealed class ResilienceStack : IAsyncLifetime
 
     public DevLayout Layout { get; }
 
-    public DevStack Stack { get; }
+    /// <summary>The shared stack builder this fixture configures (services, operator set-up, SDK verification).</summary>
+    public ProvisionedStack Core { get; }
+
+    public DevStack Stack => Core.Stack;
 
     /// <summary>client/demo: the StudioML fixture's signing key.</summary>
-    public TestClient Demo { get; private set; } = null!;
+    public StackClient Demo { get; private set; } = null!;
 
-    public TestClient Alice { get; private set; } = null!;
+    public StackClient Alice { get; private set; } = null!;
 
-    public TestClient Bob { get; private set; } = null!;
+    public StackClient Bob { get; private set; } = null!;
 
-    public string RequestKid { get; private set; } = "";
+    public string RequestKid => Core.RequestKid;
 
-    public X25519PublicKey RequestKey { get; private set; } = null!;
+    public X25519PublicKey RequestKey => Core.RequestKey;
 
-    public string Log => _log.ToString();
+    public string Log => Core.Log;
 
-    public ServiceSpec Spec(string service) => ServiceSpec.All.Single(s => s.Name == service);
+    public ServiceSpec Spec(string service) => ProvisionedStack.Spec(service);
 
     public async ValueTask InitializeAsync()
     {
         Requirements.Require(File.Exists("/usr/bin/bwrap"), "bubblewrap is not installed (apt-get install bubblewrap)");
         var ct = TestContext.Current.CancellationToken;
-        Stack.EnsurePki();
-        Stack.EnsureSecrets();
-        foreach (var name in new[] { "client/alice", "client/bob" })
-        {
-            StackPki.Issue(Layout.Pki, name, 7);
-        }
-
-        foreach (var spec in ServiceSpec.All)
-        {
-            Stack.Start(spec);
-            Assert.True(await Stack.WaitHealthyAsync(spec, TimeSpan.FromSeconds(120), ct), Log);
-        }
-
-        var admin = KeyServiceAdmin();
-        await admin.CreateKeyAsync(new KeyServiceApi.CreateKeyRequest { KeyName = "requests", Kind = KeyServiceApi.KeyKind.X25519 }, cancellationToken: ct);
-        var pub = (await new KeyServiceApi.KeyService.KeyServiceClient(ThroughEdge("demo")).GetPublicKeyAsync(new KeyServiceApi.GetPublicKeyRequest { KeyName = "requests" }, cancellationToken: ct)).PublicKey;
-        RequestKid = pub.Kid;
-        using (var jwk = JsonWebKey.Parse(pub.JwkJson))
-        {
-            RequestKey = jwk.ToX25519PublicKey();
-        }
-
-        await ImportStudioMlKeyAsync(ct);
+        await Core.StartAsync(["client/alice", "client/bob"], TimeSpan.FromSeconds(120), ct);
+        await Core.CreateRequestKeyAsync(ct);
+        await Core.ImportStudioMlKeyAsync(await File.ReadAllTextAsync(RepoPaths.TestData("fixtures", "studioml", "studioml_message.pem"), ct), FixturePassphrase, ct);
         var fixtureKey = OpenSsh.ParsePrivateKey(File.ReadAllText(RepoPaths.TestData("fixtures", "studioml", "client_signing")), exportable: true);
         Demo = await RegisterAsync("demo", fixtureKey, ct);
         Alice = await RegisterAsync("alice", Ed25519KeyPair.Generate(exportable: true), ct);
@@ -148,93 +121,33 @@ public sealed class ResilienceStack : IAsyncLifetime
         await WaitPublishedAsync(RequestKid, ct);
     }
 
-    private async Task ImportStudioMlKeyAsync(CancellationToken ct)
-    {
-        var pem = await File.ReadAllTextAsync(RepoPaths.TestData("fixtures", "studioml", "studioml_message.pem"), ct);
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                await StudioMlImport.RunAsync(KeyServiceAdmin(), "studioml", pem, FixturePassphrase(), ct);
-                return;
-            }
-            catch (RpcException ex) when (attempt < 240 && ex.StatusCode is StatusCode.FailedPrecondition or StatusCode.NotFound or StatusCode.Unavailable)
-            {
-                // keyservice prepares its import key in the background after start.
-                await Task.Delay(250, ct);
-            }
-        }
-    }
-
     public static char[] FixturePassphrase() =>
         File.ReadAllText(RepoPaths.TestData("fixtures", "studioml", "secret_phrase")).TrimEnd('\r', '\n').ToCharArray();
 
     /// <summary>Registers a client (sealing key exportable, so the hygiene scan can look for it) and waits until the key log serves it.</summary>
-    public async Task<TestClient> RegisterAsync(string name, Ed25519KeyPair signing, CancellationToken ct)
-    {
-        var sealing = X25519KeyPair.Generate(exportable: true);
-        using var sealingJwk = JsonWebKey.FromPublicKey(sealing.PublicKey);
-        var registration = new JsonObject
-        {
-            ["identity"] = "spiffe://strongroom/client/" + name,
-            ["signing_key"] = OpenSsh.FormatAuthorizedKey(signing.PublicKey),
-            ["sealing_key"] = JsonNode.Parse(sealingJwk.ToJson()),
-        };
-        using var operatorKey = Layout.LoadOperatorKey();
-        using var operatorJwk = JsonWebKey.FromPublicKey(operatorKey.PublicKey);
-        var jws = Jws.SignCompact(operatorKey, operatorJwk.Thumbprint(), Encoding.UTF8.GetBytes(registration.ToJsonString()), new JsonObject { ["typ"] = "strongroom-client-registration" });
-        var response = await StorageDirect("operator/admin").RegisterClientAsync(new StorageApi.RegisterClientRequest { RegistrationJws = jws }, cancellationToken: ct);
-        await WaitPublishedAsync(response.SigningKid, ct);
-        await WaitPublishedAsync(response.SealingKid, ct);
-        return new TestClient(name, signing, response.SigningKid, sealing, response.SealingKid);
-    }
+    public Task<StackClient> RegisterAsync(string name, Ed25519KeyPair signing, CancellationToken ct) => Core.RegisterClientAsync(name, signing, ct, exportableSealingKey: true);
 
-    public async Task WaitPublishedAsync(string kid, CancellationToken ct)
-    {
-        var storage = StorageDirect("operator/admin");
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                await storage.LookupKeyAsync(new StorageApi.LookupKeyRequest { Kid = kid }, cancellationToken: ct);
-                return;
-            }
-            catch (RpcException ex) when (attempt < 480 && ex.StatusCode == StatusCode.NotFound)
-            {
-                await Task.Delay(250, ct);
-            }
-        }
-    }
+    public Task WaitPublishedAsync(string kid, CancellationToken ct) => Core.WaitPublishedAsync(kid, ct);
 
     /// <summary>A cached mTLS invoker as <paramref name="identity"/> (short form) to <paramref name="address"/>, expecting the server to be <paramref name="service"/>.</summary>
-    public CallInvoker Invoker(string identity, string address, string service) =>
-        _invokers.GetOrAdd((identity, address), key =>
-            _connections.GetOrAdd(identity, id => new ServiceConnections(Layout.Pki, id)).To(key.Address, service, TimeSpan.FromSeconds(30)));
+    public CallInvoker Invoker(string identity, string address, string service) => Core.Invoker(identity, address, service);
 
-    public string PublicAddress(string service) => service == "edge" ? Layout.EdgeAddress : Spec(service).PublicAddress(Layout);
+    public string PublicAddress(string service) => Core.PublicAddress(service);
 
-    public string AdminAddress(string service) => Spec(service).AdminAddress(Layout);
+    public string AdminAddress(string service) => Core.AdminAddress(service);
 
-    public KeyServiceApi.KeyServiceAdmin.KeyServiceAdminClient KeyServiceAdmin() => new(Invoker("operator/admin", AdminAddress("keyservice"), "keyservice"));
+    public KeyServiceApi.KeyServiceAdmin.KeyServiceAdminClient KeyServiceAdmin() => Core.KeyServiceAdmin();
 
-    public RunnerAdmin.RunnerAdminClient RunnerAdmin() => new(Invoker("operator/admin", AdminAddress("runner"), "runner"));
+    public RunnerAdmin.RunnerAdminClient RunnerAdmin() => Core.RunnerAdmin();
 
-    public StorageApi.Storage.StorageClient StorageDirect(string identity) => new(Invoker(identity, PublicAddress("storage"), "storage"));
+    public StorageApi.Storage.StorageClient StorageDirect(string identity) => Core.StorageDirect(identity);
 
-    public CallInvoker ThroughEdge(string client) => Invoker("client/" + client, Layout.EdgeAddress, "edge");
+    public CallInvoker ThroughEdge(string client) => Core.ThroughEdge(client);
 
-    public Runner.V1.Runner.RunnerClient RunnerThroughEdge(string client) => new(ThroughEdge(client));
+    public Runner.V1.Runner.RunnerClient RunnerThroughEdge(string client) => Core.RunnerThroughEdge(client);
 
     /// <summary>Kills <paramref name="service"/> with SIGKILL, restarts it and waits until it is healthy; returns the seconds until healthy.</summary>
-    public async Task<double> KillAndRestartAsync(string service, CancellationToken ct)
-    {
-        var spec = Spec(service);
-        await Stack.KillAsync(spec);
-        var started = System.Diagnostics.Stopwatch.StartNew();
-        Stack.Start(spec);
-        Assert.True(await Stack.WaitHealthyAsync(spec, TimeSpan.FromSeconds(120), ct), $"{service} did not come back\n{Log}");
-        return started.Elapsed.TotalSeconds;
-    }
+    public Task<double> KillAndRestartAsync(string service, CancellationToken ct) => Core.KillAndRestartAsync(service, TimeSpan.FromSeconds(120), ct);
 
     /// <summary>
     /// Restarts <paramref name="service"/> (SIGKILL, start, healthy) with the fixture's settings
@@ -256,7 +169,7 @@ public sealed class ResilienceStack : IAsyncLifetime
     public async Task RefreshConnectionsAsync(string service, CancellationToken ct)
     {
         var addresses = new HashSet<string>(StringComparer.Ordinal) { PublicAddress(service), AdminAddress(service) };
-        foreach (var ((_, address), invoker) in _invokers.Where(i => addresses.Contains(i.Key.Address)))
+        foreach (var (_, invoker) in Core.Invokers().Where(i => addresses.Contains(i.Address)))
         {
             var health = new Grpc.Health.V1.Health.HealthClient(invoker);
             for (var attempt = 0; ; attempt++)
@@ -283,8 +196,7 @@ public sealed class ResilienceStack : IAsyncLifetime
     public int Pid(string service) => Stack.ProcessOf(Spec(service)).Id;
 
     /// <summary>A signed HPKE envelope as the SDK builds it (DESIGN §3.2).</summary>
-    public Envelope Envelope(TestClient client, string job, byte[] input) => RequestBuilder.BuildStrongroom(
-        client.Signing, client.SigningKid, RequestKey, RequestKid, client.Identity, job, client.SealingKid, input, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(14)).Envelope;
+    public Envelope Envelope(StackClient client, string job, byte[] input) => Core.Envelope(client, job, input, TimeSpan.FromMinutes(14));
 
     /// <summary>Polls the job through the edge (retrying transient statuses) until it is final.</summary>
     public async Task<Job> WaitFinalAsync(string client, string jobId, TimeSpan timeout)
@@ -317,59 +229,13 @@ public sealed class ResilienceStack : IAsyncLifetime
 
     public static bool IsFinal(JobStatus status) => status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Rejected;
 
-    /// <summary>The stored result through the edge, verified: JWS against the JWKS, the document's digests, then opened with the client's sealing key.</summary>
-    public async Task<(ResultDocument Document, byte[] Output, StorageApi.Result Stored)> FetchVerifiedAsync(TestClient client, string jobId, byte[] requestDigest)
+    /// <summary>The stored result through the edge, verified by the SDK against the pinned key log and opened with the client's sealing key.</summary>
+    public async Task<(ResultDocument Document, byte[] Output, StorageApi.Result Stored)> FetchVerifiedAsync(StackClient client, string jobId, byte[] requestDigest)
     {
-        var storage = new StorageApi.Storage.StorageClient(ThroughEdge(client.Name));
-        var stored = (await storage.GetResultAsync(new StorageApi.GetResultRequest { JobId = jobId })).Result;
-        var jwks = (await storage.GetJwksAsync(new StorageApi.GetJwksRequest())).JwksJson;
-        var keys = new Dictionary<string, Ed25519PublicKey>(StringComparer.Ordinal);
-        using (var set = JsonDocument.Parse(jwks))
-        {
-            foreach (var k in set.RootElement.GetProperty("keys").EnumerateArray())
-            {
-                using var jwk = JsonWebKey.Parse(k.GetRawText());
-                if (jwk.Kid is { } kid && jwk.Crv == "Ed25519")
-                {
-                    keys[kid] = jwk.ToEd25519PublicKey();
-                }
-            }
-        }
-
-        var verified = Jws.VerifyCompact(stored.SignedResult, kid => kid is not null && keys.TryGetValue(kid, out var key) ? key : null);
-        Assert.True(verified.IsValid, $"{jobId}: {verified.Status}");
-        Assert.Equal("strongroom-result", verified.ProtectedHeader!.Value.GetProperty("typ").GetString());
-        Assert.Equal("spiffe://strongroom/runner", verified.ProtectedHeader!.Value.GetProperty("runner").GetString());
-        var document = ResultDocument.Parse(verified.Payload);
-        Assert.Equal(jobId, document.JobId);
-        Assert.Equal(client.Identity, document.Owner);
-        Assert.Equal(requestDigest, document.RequestSha256);
-        Assert.Equal(System.Security.Cryptography.SHA256.HashData(stored.Output.Span), document.OutputSha256);
-        Assert.Equal(client.SealingKid, document.SealedToKid);
-        var output = Hpke.Open(client.Sealing, stored.OutputEnc.Span, Hpke.ResultInfo, Encoding.UTF8.GetBytes(jobId), stored.Output.Span);
-        return (document, output, stored);
+        var (result, stored) = await Core.FetchVerifiedAsync(client, jobId, requestDigest, TestContext.Current.CancellationToken);
+        Assert.Equal("spiffe://strongroom/runner", result.RunnerIdentity);
+        return (result.Document, result.Output ?? [], stored);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await Stack.DisposeAsync();
-        foreach (var c in _connections.Values)
-        {
-            c.Dispose();
-        }
-
-        try
-        {
-            Directory.Delete(State, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A job's leftover directory; the temp folder is cleaned by the OS.
-        }
-        catch (UnauthorizedAccessException)
-        {
-            // Same.
-        }
-    }
-
+    public async ValueTask DisposeAsync() => await Core.DisposeAsync();
 }

@@ -5,6 +5,7 @@ using System.Text;
 using Grpc.Core;
 using Strongroom.Requests;
 using Strongroom.Runner.V1;
+using Strongroom.Stack;
 
 namespace Strongroom.Resilience.Tests.Support;
 
@@ -23,7 +24,7 @@ public sealed class SteadyLoad(ResilienceStack stack)
 
     public ConcurrentQueue<Operation> Operations { get; } = new();
 
-    public async Task<Operation> RunOneAsync(TestClient client, Runner.V1.Runner.RunnerClient? runner = null, string job = "cat")
+    public async Task<Operation> RunOneAsync(StackClient client, Runner.V1.Runner.RunnerClient? runner = null, string job = "cat")
     {
         var n = Interlocked.Increment(ref _sequence);
         var input = Encoding.UTF8.GetBytes($"steady-{client.Name}-{n}-{Guid.NewGuid():N}");
@@ -84,7 +85,7 @@ public sealed class SteadyLoad(ResilienceStack stack)
     /// operations back to back for <paramref name="warmUp"/> + <paramref name="measure"/>; returns the
     /// operations completed per second during <paramref name="measure"/> (started and finished inside it).
     /// </summary>
-    public async Task<(double PerSecond, List<Operation> Measured)> CalibrateAsync(IReadOnlyList<TestClient> clients, int concurrency, TimeSpan warmUp, TimeSpan measure, CancellationToken ct)
+    public async Task<(double PerSecond, List<Operation> Measured)> CalibrateAsync(IReadOnlyList<StackClient> clients, int concurrency, TimeSpan warmUp, TimeSpan measure, CancellationToken ct)
     {
         var from = DateTime.UtcNow + warmUp;
         var until = from + measure;
@@ -111,7 +112,7 @@ public sealed class SteadyLoad(ResilienceStack stack)
     /// overflowing the runner's queue) and the schedule continues from then. Returns the operations
     /// and how long starts were held back.
     /// </summary>
-    public async Task<(List<Operation> Ops, TimeSpan HeldBack, int TimesHeld)> PacedAsync(IReadOnlyList<TestClient> clients, double perSecond, TimeSpan duration, CancellationToken ct, int maxInFlight = int.MaxValue)
+    public async Task<(List<Operation> Ops, TimeSpan HeldBack, int TimesHeld)> PacedAsync(IReadOnlyList<StackClient> clients, double perSecond, TimeSpan duration, CancellationToken ct, int maxInFlight = int.MaxValue)
     {
         var started = new List<Task<Operation>>();
         using var window = new SemaphoreSlim(maxInFlight == int.MaxValue ? int.MaxValue : maxInFlight);

@@ -14,12 +14,6 @@ using StorageApi = Strongroom.Storage.V1;
 
 namespace Strongroom.Runner.Tests.Support;
 
-/// <summary>A registered experimenter: identity, signing key, sealing key pair.</summary>
-public sealed record TestClient(string Name, Ed25519KeyPair Signing, string SigningKid, X25519KeyPair Sealing, string SealingKid)
-{
-    public string Identity => "spiffe://strongroom/client/" + Name;
-}
-
 /// <summary>
 /// The whole stack as real processes on 127.0.0.1 (kms, storage, signer, keyservice, runner, edge),
 /// started by the same DevStack `strongroom dev up` uses, on shifted ports and a private state
@@ -31,9 +25,6 @@ public sealed class RunnerStack : IAsyncLifetime
     public const int MaxActiveJobs = 6;
 
     private readonly string _state = Path.Combine(Path.GetTempPath(), "strongroom-e2e-" + Guid.NewGuid().ToString("N"));
-    private readonly StringWriter _log = new();
-    private readonly ServiceConnections _operator;
-    private readonly Dictionary<string, ServiceConnections> _clients = new(StringComparer.Ordinal);
 
     public RunnerStack()
     {
@@ -63,58 +54,42 @@ public sealed class RunnerStack : IAsyncLifetime
         ];
         var probe = Layout.Overrides["runner"].FindIndex(a => a.StartsWith("--Runner:Jobs:probe:Arguments:1=", StringComparison.Ordinal));
         Layout.Overrides["runner"][probe] = string.Format(System.Globalization.CultureInfo.InvariantCulture, Layout.Overrides["runner"][probe], new Strongroom.Pki.PkiDirectory(Layout.Pki).KeyPath(Strongroom.Pki.WorkloadIdentity.Runner), Layout.Data("runner"));
-        Stack = new DevStack(Layout, _log);
-        _operator = new ServiceConnections(Layout.Pki, "operator/admin");
+        Core = new ProvisionedStack(Layout);
     }
 
     public DevLayout Layout { get; }
 
-    public DevStack Stack { get; }
+    /// <summary>The shared stack builder this fixture configures (services, operator set-up, SDK verification).</summary>
+    public ProvisionedStack Core { get; }
+
+    public DevStack Stack => Core.Stack;
 
     /// <summary>client/demo: the StudioML fixture's signing key.</summary>
-    public TestClient Demo { get; private set; } = null!;
+    public StackClient Demo { get; private set; } = null!;
 
-    public TestClient Alice { get; private set; } = null!;
+    public StackClient Alice { get; private set; } = null!;
 
-    public TestClient Bob { get; private set; } = null!;
+    public StackClient Bob { get; private set; } = null!;
 
     /// <summary>Registered, then revoked by the rejection tests.</summary>
-    public TestClient Carol { get; private set; } = null!;
+    public StackClient Carol { get; private set; } = null!;
 
-    public string RequestKid { get; private set; } = "";
+    public string RequestKid => Core.RequestKid;
 
-    public X25519PublicKey RequestKey { get; private set; } = null!;
+    public X25519PublicKey RequestKey => Core.RequestKey;
 
-    public string Log => _log.ToString();
+    public string Log => Core.Log;
 
     public async ValueTask InitializeAsync()
     {
         Requirements.Require(File.Exists("/usr/bin/bwrap"), "bubblewrap is not installed (apt-get install bubblewrap)");
         var ct = TestContext.Current.CancellationToken;
-        Stack.EnsurePki();
-        Stack.EnsureSecrets();
-        foreach (var name in new[] { "client/alice", "client/bob", "client/carol" })
-        {
-            StackPki.Issue(Layout.Pki, name, 7);
-        }
-
-        foreach (var spec in ServiceSpec.All)
-        {
-            Stack.Start(spec);
-            Assert.True(await Stack.WaitHealthyAsync(spec, TimeSpan.FromSeconds(90), ct), Log);
-        }
-
-        var admin = KeyServiceAdmin();
-        await admin.CreateKeyAsync(new KeyServiceApi.CreateKeyRequest { KeyName = "requests", Kind = KeyServiceApi.KeyKind.X25519 }, cancellationToken: ct);
-        var publicKey = (await admin.GetKeyAsync(new KeyServiceApi.GetKeyRequest { KeyName = "requests" }, cancellationToken: ct)).Key;
-        var pub = (await new KeyServiceApi.KeyService.KeyServiceClient(ThroughEdge("demo")).GetPublicKeyAsync(new KeyServiceApi.GetPublicKeyRequest { KeyName = "requests" }, cancellationToken: ct)).PublicKey;
-        RequestKid = pub.Kid;
-        using (var jwk = JsonWebKey.Parse(pub.JwkJson))
-        {
-            RequestKey = jwk.ToX25519PublicKey();
-        }
-
-        await ImportStudioMlKeyAsync(ct);
+        await Core.StartAsync(["client/alice", "client/bob", "client/carol"], TimeSpan.FromSeconds(90), ct);
+        await Core.CreateRequestKeyAsync(ct);
+        await Core.ImportStudioMlKeyAsync(
+            await File.ReadAllTextAsync(RepoPaths.TestData("fixtures", "studioml", "studioml_message.pem"), ct),
+            () => File.ReadAllText(RepoPaths.TestData("fixtures", "studioml", "secret_phrase")).TrimEnd('\r', '\n').ToCharArray(),
+            ct);
         var fixtureKey = OpenSsh.ParsePrivateKey(File.ReadAllText(RepoPaths.TestData("fixtures", "studioml", "client_signing")));
         Demo = await RegisterAsync("demo", fixtureKey, ct);
         Alice = await RegisterAsync("alice", Ed25519KeyPair.Generate(), ct);
@@ -123,102 +98,31 @@ public sealed class RunnerStack : IAsyncLifetime
         await WaitPublishedAsync(RequestKid, ct);
     }
 
-    private async Task ImportStudioMlKeyAsync(CancellationToken ct)
-    {
-        var pem = await File.ReadAllTextAsync(RepoPaths.TestData("fixtures", "studioml", "studioml_message.pem"), ct);
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                var phrase = (await File.ReadAllTextAsync(RepoPaths.TestData("fixtures", "studioml", "secret_phrase"), ct)).TrimEnd('\r', '\n').ToCharArray();
-                await StudioMlImport.RunAsync(KeyServiceAdmin(), "studioml", pem, phrase, ct);
-                return;
-            }
-            catch (RpcException ex) when (attempt < 120 && ex.StatusCode is StatusCode.FailedPrecondition or StatusCode.NotFound or StatusCode.Unavailable)
-            {
-                // keyservice prepares its import key in the background after start.
-                await Task.Delay(250, ct);
-            }
-        }
-    }
-
     /// <summary>Registers a client with an operator-signed registration and waits until the key log serves it.</summary>
-    public async Task<TestClient> RegisterAsync(string name, Ed25519KeyPair signing, CancellationToken ct)
-    {
-        var sealing = X25519KeyPair.Generate(exportable: false);
-        using var sealingJwk = JsonWebKey.FromPublicKey(sealing.PublicKey);
-        var registration = new JsonObject
-        {
-            ["identity"] = "spiffe://strongroom/client/" + name,
-            ["signing_key"] = OpenSsh.FormatAuthorizedKey(signing.PublicKey),
-            ["sealing_key"] = JsonNode.Parse(sealingJwk.ToJson()),
-        };
-        var jws = OperatorJws(registration, "strongroom-client-registration");
-        var response = await StorageDirect("operator/admin").RegisterClientAsync(new StorageApi.RegisterClientRequest { RegistrationJws = jws }, cancellationToken: ct);
-        await WaitPublishedAsync(response.SigningKid, ct);
-        await WaitPublishedAsync(response.SealingKid, ct);
-        return new TestClient(name, signing, response.SigningKid, sealing, response.SealingKid);
-    }
+    public Task<StackClient> RegisterAsync(string name, Ed25519KeyPair signing, CancellationToken ct) => Core.RegisterClientAsync(name, signing, ct);
 
     /// <summary>A JWS by the pinned dev operator key.</summary>
-    public string OperatorJws(JsonObject payload, string typ)
-    {
-        using var operatorKey = Layout.LoadOperatorKey();
-        using var operatorJwk = JsonWebKey.FromPublicKey(operatorKey.PublicKey);
-        return Jws.SignCompact(operatorKey, operatorJwk.Thumbprint(), Encoding.UTF8.GetBytes(payload.ToJsonString()), new JsonObject { ["typ"] = typ });
-    }
+    public string OperatorJws(JsonObject payload, string typ) => Core.OperatorJws(payload, typ);
 
-    public async Task WaitPublishedAsync(string kid, CancellationToken ct)
-    {
-        var storage = StorageDirect("operator/admin");
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                await storage.LookupKeyAsync(new StorageApi.LookupKeyRequest { Kid = kid }, cancellationToken: ct);
-                return;
-            }
-            catch (RpcException ex) when (attempt < 240 && ex.StatusCode == StatusCode.NotFound)
-            {
-                await Task.Delay(250, ct);
-            }
-        }
-    }
+    public Task WaitPublishedAsync(string kid, CancellationToken ct) => Core.WaitPublishedAsync(kid, ct);
 
-    public KeyServiceApi.KeyServiceAdmin.KeyServiceAdminClient KeyServiceAdmin() =>
-        new(_operator.To(ServiceSpec.KeyService.AdminAddress(Layout), "keyservice"));
+    public KeyServiceApi.KeyServiceAdmin.KeyServiceAdminClient KeyServiceAdmin() => Core.KeyServiceAdmin();
 
-    public RunnerAdmin.RunnerAdminClient RunnerAdmin() => new(_operator.To(ServiceSpec.Runner.AdminAddress(Layout), "runner"));
+    public RunnerAdmin.RunnerAdminClient RunnerAdmin() => Core.RunnerAdmin();
 
-    public StorageApi.StorageAdmin.StorageAdminClient StorageAdmin() => new(_operator.To(ServiceSpec.Storage.AdminAddress(Layout), "storage"));
+    public StorageApi.StorageAdmin.StorageAdminClient StorageAdmin() => Core.StorageAdmin();
 
-    public StorageApi.Storage.StorageClient StorageDirect(string identity) =>
-        new(Connect(identity).To(ServiceSpec.Storage.PublicAddress(Layout), "storage"));
+    public StorageApi.Storage.StorageClient StorageDirect(string identity) => Core.StorageDirect(identity);
 
     /// <summary>A service reached directly with <paramref name="identity"/>'s certificate (e.g. the runner's, to play a compromised runner).</summary>
-    public KeyServiceApi.KeyService.KeyServiceClient KeyServiceDirect(string identity) =>
-        new(Connect(identity).To(ServiceSpec.KeyService.PublicAddress(Layout), "keyservice"));
+    public KeyServiceApi.KeyService.KeyServiceClient KeyServiceDirect(string identity) => Core.KeyServiceDirect(identity);
 
-    public CallInvoker ThroughEdge(string client) => Connect("client/" + client).To(Layout.EdgeAddress, "edge");
+    public CallInvoker ThroughEdge(string client) => Core.ThroughEdge(client);
 
-    public Runner.V1.Runner.RunnerClient RunnerThroughEdge(string client) => new(ThroughEdge(client));
-
-    private ServiceConnections Connect(string identity)
-    {
-        lock (_clients)
-        {
-            if (!_clients.TryGetValue(identity, out var c))
-            {
-                c = new ServiceConnections(Layout.Pki, identity);
-                _clients[identity] = c;
-            }
-
-            return c;
-        }
-    }
+    public Runner.V1.Runner.RunnerClient RunnerThroughEdge(string client) => Core.RunnerThroughEdge(client);
 
     /// <summary>A signed HPKE envelope as the SDK builds it (DESIGN §3.2).</summary>
-    public Envelope Envelope(TestClient client, string job, byte[] input, DateTimeOffset? created = null, TimeSpan? lifetime = null, string? recipientKid = null, X25519PublicKey? recipient = null, string? identity = null, byte[]? requestId = null)
+    public Envelope Envelope(StackClient client, string job, byte[] input, DateTimeOffset? created = null, TimeSpan? lifetime = null, string? recipientKid = null, X25519PublicKey? recipient = null, string? identity = null, byte[]? requestId = null)
     {
         var now = created ?? DateTimeOffset.UtcNow;
         var header = new Header
@@ -245,74 +149,20 @@ public sealed class RunnerStack : IAsyncLifetime
     }
 
     /// <summary>Watches a job through the edge until it ends; returns every state seen.</summary>
-    public async Task<List<Job>> WatchAsync(string client, string jobId, TimeSpan? timeout = null)
+    public Task<List<Job>> WatchAsync(string client, string jobId, TimeSpan? timeout = null) =>
+        Core.WatchAsync(client, jobId, timeout ?? TimeSpan.FromSeconds(90), TestContext.Current.CancellationToken);
+
+    /// <summary>The stored result through the edge, verified by the SDK against the pinned key log and opened with the client's sealing key.</summary>
+    public async Task<(ResultDocument Document, byte[] Output, StorageApi.Result Stored)> FetchVerifiedAsync(StackClient client, string jobId, byte[] requestDigest)
     {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        cts.CancelAfter(timeout ?? TimeSpan.FromSeconds(90));
-        var states = new List<Job>();
-        using var call = RunnerThroughEdge(client).WatchJob(new WatchJobRequest { JobId = jobId }, cancellationToken: cts.Token);
-        await foreach (var update in call.ResponseStream.ReadAllAsync(cts.Token))
-        {
-            states.Add(update.Job);
-        }
-
-        return states;
-    }
-
-    /// <summary>The stored result through the edge, verified: JWS against the JWKS, the document's digests, then opened with the client's sealing key.</summary>
-    public async Task<(ResultDocument Document, byte[] Output, StorageApi.Result Stored)> FetchVerifiedAsync(TestClient client, string jobId, byte[] requestDigest)
-    {
-        var storage = new StorageApi.Storage.StorageClient(ThroughEdge(client.Name));
-        var stored = (await storage.GetResultAsync(new StorageApi.GetResultRequest { JobId = jobId })).Result;
-        var jwks = (await storage.GetJwksAsync(new StorageApi.GetJwksRequest())).JwksJson;
-        var keys = new Dictionary<string, Ed25519PublicKey>(StringComparer.Ordinal);
-        using (var set = JsonDocument.Parse(jwks))
-        {
-            foreach (var k in set.RootElement.GetProperty("keys").EnumerateArray())
-            {
-                using var jwk = JsonWebKey.Parse(k.GetRawText());
-                if (jwk.Kid is { } kid && jwk.Crv == "Ed25519")
-                {
-                    keys[kid] = jwk.ToEd25519PublicKey();
-                }
-            }
-        }
-
-        var verified = Jws.VerifyCompact(stored.SignedResult, kid => kid is not null && keys.TryGetValue(kid, out var key) ? key : null);
-        Assert.True(verified.IsValid, verified.Status.ToString());
-        Assert.Equal("strongroom-result", verified.ProtectedHeader!.Value.GetProperty("typ").GetString());
-        Assert.Equal("spiffe://strongroom/runner", verified.ProtectedHeader!.Value.GetProperty("runner").GetString());
-        var document = ResultDocument.Parse(verified.Payload);
-        Assert.Equal(jobId, document.JobId);
-        Assert.Equal(client.Identity, document.Owner);
-        Assert.Equal(requestDigest, document.RequestSha256);
-        Assert.Equal(System.Security.Cryptography.SHA256.HashData(stored.Output.Span), document.OutputSha256);
-        Assert.Equal(client.SealingKid, document.SealedToKid);
-        var output = Hpke.Open(client.Sealing, stored.OutputEnc.Span, Hpke.ResultInfo, Encoding.UTF8.GetBytes(jobId), stored.Output.Span);
-        return (document, output, stored);
+        var (result, stored) = await Core.FetchVerifiedAsync(client, jobId, requestDigest, TestContext.Current.CancellationToken);
+        Assert.Equal("spiffe://strongroom/runner", result.RunnerIdentity);
+        return (result.Document, result.Output ?? [], stored);
     }
 
     /// <summary>How many calls of <paramref name="method"/> keyservice's audit log records.</summary>
     public int KeyServiceAuditCount(string method) =>
         File.ReadLines(Path.Combine(Layout.Data("keyservice"), "audit.log")).Count(l => l.Contains(method, StringComparison.Ordinal));
 
-    public async ValueTask DisposeAsync()
-    {
-        await Stack.DisposeAsync();
-        _operator.Dispose();
-        foreach (var c in _clients.Values)
-        {
-            c.Dispose();
-        }
-
-        try
-        {
-            Directory.Delete(_state, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A job's leftover directory; the temp folder is cleaned by the OS.
-        }
-    }
-
+    public async ValueTask DisposeAsync() => await Core.DisposeAsync();
 }
