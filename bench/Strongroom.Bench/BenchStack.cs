@@ -23,12 +23,6 @@ using StorageApi = Strongroom.Storage.V1;
 
 namespace Strongroom.Bench;
 
-/// <summary>A registered experimenter as the bench drives it.</summary>
-internal sealed record BenchClient(string Name, Ed25519KeyPair Signing, string SigningKid, X25519KeyPair Sealing, string SealingKid)
-{
-    public string Identity => "spiffe://strongroom/client/" + Name;
-}
-
 /// <summary>
 /// The whole stack as real processes on 127.0.0.1 (kms, storage, signer, keyservice, runner, edge)
 /// plus the bench baseline server, started by DevStack on shifted ports with private temp state;
@@ -52,13 +46,12 @@ internal sealed class BenchStack : IAsyncDisposable
     private Process? _baseline;
 
     private readonly string _state = Path.Combine(Path.GetTempPath(), "strongroom-bench-" + Guid.NewGuid().ToString("N"));
-    private readonly StringWriter _log = new();
-    private readonly ServiceConnections _operator;
     private readonly List<IDisposable> _owned = [];
 
     public BenchStack(string repoRoot, string configuration)
     {
-        Layout = new DevLayout(repoRoot, _state, FreePortBlock() - 7400, configuration);
+        // The baseline server's 7406/7416 are shifted with the rest, in the same claimed port block.
+        Layout = new DevLayout(repoRoot, _state, PortBlocks.FreeDevStackOffset(7406, 7416), configuration);
         Layout.Overrides["runner"] =
         [
             "--Runner:MaxActiveJobs=1000000",
@@ -90,21 +83,23 @@ internal sealed class BenchStack : IAsyncDisposable
         // the decrypt-only sandbox; production code has no benchmark switch.
         Layout.Hosts["edge"] = new("bench/Strongroom.Bench.Edge", "Strongroom.Bench.Edge");
         Layout.Hosts["runner"] = new("bench/Strongroom.Bench.Runner", "Strongroom.Bench.Runner");
-        Stack = new DevStack(Layout, _log);
-        _operator = new ServiceConnections(Layout.Pki, "operator/admin");
+        Core = new ProvisionedStack(Layout);
     }
 
     public DevLayout Layout { get; }
 
-    public DevStack Stack { get; }
+    /// <summary>The shared stack builder the bench configures (the same one the whole-stack tests use).</summary>
+    public ProvisionedStack Core { get; }
 
-    public BenchClient Client { get; private set; } = null!;
+    public DevStack Stack => Core.Stack;
 
-    public string RequestKid { get; private set; } = "";
+    public StackClient Client { get; private set; } = null!;
 
-    public X25519PublicKey RequestKey { get; private set; } = null!;
+    public string RequestKid => Core.RequestKid;
 
-    public string Log => _log.ToString();
+    public X25519PublicKey RequestKey => Core.RequestKey;
+
+    public string Log => Core.Log;
 
     /// <summary>The runner's StudioML RSA-4096 public key (keyservice key "studioml").</summary>
     public RSA StudioMlKey { get; private set; } = null!;
@@ -125,37 +120,21 @@ internal sealed class BenchStack : IAsyncDisposable
 
     public async Task StartAsync(CancellationToken ct)
     {
-        Stack.EnsurePki();
-        Stack.EnsureSecrets();
-        StackPki.Issue(Layout.Pki, "client/bench", 7);
-
-        foreach (var spec in ServiceSpec.All)
-        {
-            Stack.Start(spec);
-            if (!await Stack.WaitHealthyAsync(spec, TimeSpan.FromSeconds(120), ct))
-            {
-                throw new InvalidOperationException($"{spec.Name} did not become healthy:\n{Log}");
-            }
-        }
-
+        await Core.StartAsync(["client/bench"], TimeSpan.FromSeconds(120), ct);
         await StartBaselineAsync(ct);
-        var admin = new KeyServiceApi.KeyServiceAdmin.KeyServiceAdminClient(_operator.To(ServiceSpec.KeyService.AdminAddress(Layout), "keyservice", TimeSpan.FromMinutes(2)));
-        await admin.CreateKeyAsync(new KeyServiceApi.CreateKeyRequest { KeyName = "requests", Kind = KeyServiceApi.KeyKind.X25519 }, cancellationToken: ct);
-        var keyService = new KeyServiceApi.KeyService.KeyServiceClient(Invokers("client/bench", Layout.EdgeAddress, "edge", 1)[0]);
-        var pub = (await keyService.GetPublicKeyAsync(new KeyServiceApi.GetPublicKeyRequest { KeyName = "requests" }, cancellationToken: ct)).PublicKey;
-        RequestKid = pub.Kid;
-        using (var jwk = JsonWebKey.Parse(pub.JwkJson))
-        {
-            RequestKey = jwk.ToX25519PublicKey();
-        }
-
+        await Core.CreateRequestKeyAsync(ct);
+        // RSA-4096 generation on a loaded machine: two minutes, not the stack's 30 s default.
+        var asOperator = new ServiceConnections(Layout.Pki, "operator/admin");
+        _owned.Add(asOperator);
+        var admin = new KeyServiceApi.KeyServiceAdmin.KeyServiceAdminClient(asOperator.To(Core.AdminAddress("keyservice"), "keyservice", TimeSpan.FromMinutes(2)));
+        var keyService = new KeyServiceApi.KeyService.KeyServiceClient(Core.ThroughEdge("bench"));
         await admin.CreateKeyAsync(new KeyServiceApi.CreateKeyRequest { KeyName = "studioml", Kind = KeyServiceApi.KeyKind.Rsa4096 }, cancellationToken: ct);
         var studioMl = (await keyService.GetPublicKeyAsync(new KeyServiceApi.GetPublicKeyRequest { KeyName = "studioml" }, cancellationToken: ct)).PublicKey;
         StudioMlKey = RSA.Create();
         StudioMlKey.ImportFromPem(studioMl.SpkiPem);
-        Client = await RegisterAsync("bench", ct);
-        await WaitPublishedAsync(RequestKid, ct);
-        await WaitPublishedAsync(studioMl.Kid, ct);
+        Client = await Core.RegisterClientAsync("bench", Ed25519KeyPair.Generate(), ct);
+        await Core.WaitPublishedAsync(RequestKid, ct);
+        await Core.WaitPublishedAsync(studioMl.Kid, ct);
     }
 
     /// <summary>
@@ -208,7 +187,7 @@ internal sealed class BenchStack : IAsyncDisposable
         _baseline.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.WriteLine(e.Data); } } };
         _baseline.BeginOutputReadLine();
         _baseline.BeginErrorReadLine();
-        var health = new Grpc.Health.V1.Health.HealthClient(_operator.To($"https://127.0.0.1:{Layout.Port(7416)}", BaselineIdentity, TimeSpan.FromSeconds(2)));
+        var health = new Grpc.Health.V1.Health.HealthClient(Core.Invoker("operator/admin", $"https://127.0.0.1:{Layout.Port(7416)}", BaselineIdentity));
         for (var attempt = 0; ; attempt++)
         {
             if (_baseline.HasExited)
@@ -219,49 +198,10 @@ internal sealed class BenchStack : IAsyncDisposable
             try
             {
                 await health.CheckAsync(new Grpc.Health.V1.HealthCheckRequest(), cancellationToken: ct);
-                _log.WriteLine($"==> bench baseline server (pid {_baseline.Id}) is healthy on {BaselineAddress}");
+                Core.Note($"==> bench baseline server (pid {_baseline.Id}) is healthy on {BaselineAddress}");
                 return;
             }
             catch (RpcException) when (attempt < 480)
-            {
-                await Task.Delay(250, ct);
-            }
-        }
-    }
-
-    private async Task<BenchClient> RegisterAsync(string name, CancellationToken ct)
-    {
-        var signing = Ed25519KeyPair.Generate();
-        var sealing = X25519KeyPair.Generate(exportable: false);
-        using var sealingJwk = JsonWebKey.FromPublicKey(sealing.PublicKey);
-        var registration = new JsonObject
-        {
-            ["identity"] = "spiffe://strongroom/client/" + name,
-            ["signing_key"] = OpenSsh.FormatAuthorizedKey(signing.PublicKey),
-            ["sealing_key"] = JsonNode.Parse(sealingJwk.ToJson()),
-        };
-        using var operatorKey = Layout.LoadOperatorKey();
-        using var operatorJwk = JsonWebKey.FromPublicKey(operatorKey.PublicKey);
-        var jws = Jws.SignCompact(operatorKey, operatorJwk.Thumbprint(), Encoding.UTF8.GetBytes(registration.ToJsonString()), new JsonObject { ["typ"] = "strongroom-client-registration" });
-        var response = await StorageAsOperator().RegisterClientAsync(new StorageApi.RegisterClientRequest { RegistrationJws = jws }, cancellationToken: ct);
-        await WaitPublishedAsync(response.SigningKid, ct);
-        await WaitPublishedAsync(response.SealingKid, ct);
-        return new BenchClient(name, signing, response.SigningKid, sealing, response.SealingKid);
-    }
-
-    private StorageApi.Storage.StorageClient StorageAsOperator() => new(_operator.To(ServiceSpec.Storage.PublicAddress(Layout), "storage"));
-
-    private async Task WaitPublishedAsync(string kid, CancellationToken ct)
-    {
-        var storage = StorageAsOperator();
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                await storage.LookupKeyAsync(new StorageApi.LookupKeyRequest { Kid = kid }, cancellationToken: ct);
-                return;
-            }
-            catch (RpcException ex) when (attempt < 480 && ex.StatusCode == StatusCode.NotFound)
             {
                 await Task.Delay(250, ct);
             }
@@ -305,8 +245,7 @@ internal sealed class BenchStack : IAsyncDisposable
     }
 
     /// <summary>A signed HPKE envelope as the SDK builds it (DESIGN §3.2) for <see cref="TrueJob"/>.</summary>
-    public Envelope Envelope(byte[] input, string job = TrueJob) => RequestBuilder.BuildStrongroom(
-        Client.Signing, Client.SigningKid, RequestKey, RequestKid, Client.Identity, job, Client.SealingKid, input, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(10)).Envelope;
+    public Envelope Envelope(byte[] input, string job = TrueJob) => Core.Envelope(Client, job, input);
 
     /// <summary>Lines of <paramref name="service"/>'s audit log whose action ends with <paramref name="method"/>.</summary>
     public int AuditCount(string service, string method)
@@ -336,51 +275,11 @@ internal sealed class BenchStack : IAsyncDisposable
 
         _baseline?.Dispose();
         StudioMlKey?.Dispose();
-        await Stack.DisposeAsync();
-        _operator.Dispose();
         foreach (var d in _owned)
         {
             d.Dispose();
         }
 
-        try
-        {
-            Directory.Delete(_state, recursive: true);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // A job's leftover directory; the temp folder is cleaned by the OS.
-        }
-    }
-
-    /// <summary>A base such that every shifted dev port (7401–7453 and the bench's 7406/7416) is free.</summary>
-    private static int FreePortBlock()
-    {
-        for (var attempt = 0; attempt < 200; attempt++)
-        {
-            var candidate = RandomNumberGenerator.GetInt32(20000, 31900);
-            if (PortOffsets.Select(p => candidate + p).All(IsFree))
-            {
-                return candidate;
-            }
-        }
-
-        throw new InvalidOperationException("no free block of ports");
-    }
-
-    private static readonly int[] PortOffsets = [1, 2, 3, 4, 5, 6, 11, 12, 13, 14, 15, 16, 24, 43, 53];
-
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
+        await Core.DisposeAsync();
     }
 }

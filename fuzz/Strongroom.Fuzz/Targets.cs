@@ -4,6 +4,7 @@ using Google.Cloud.Kms.V1;
 using Google.Protobuf;
 using Strongroom.Core;
 using Strongroom.Crypto;
+using Strongroom.Crypto.Sqooler;
 using Strongroom.Kms.Domain;
 using Strongroom.Operator;
 using Strongroom.Requests;

@@ -115,8 +115,3 @@ public sealed class DoctorTests : IDisposable
     }
 }
 
-/// <summary>The system clock moved by a fixed amount (an issuing CA in the past or future, a skewed machine).</summary>
-internal sealed class ShiftedClock(TimeSpan shift) : TimeProvider
-{
-    public override DateTimeOffset GetUtcNow() => TimeProvider.System.GetUtcNow() + shift;
-}

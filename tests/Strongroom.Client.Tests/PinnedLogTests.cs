@@ -5,6 +5,7 @@ using Strongroom.Client.Tests.Support;
 using Strongroom.Crypto;
 using Strongroom.KeyLog;
 using Strongroom.Pki;
+using Strongroom.Storage.Tests.Support;
 using Api = Strongroom.Storage.V1;
 using KeyServiceApi = Strongroom.KeyService.V1;
 
@@ -91,7 +92,7 @@ public sealed class PinnedLogTests : IAsyncLifetime
         {
             var body = Checkpoint.Verify(real.Note, _storage.Signer.Verifier, _storage.Signer.Origin);
             // Same key name, another key: what a storage holding its own "log key" would sign.
-            return new Api.Checkpoint { Note = Checkpoint.Sign(body.Origin, body.Size, body.RootHash, impostor, LogSigner.KeyName), TreeSize = (ulong)body.Size, RootHash = ByteString.CopyFrom(body.RootHash) };
+            return new Api.Checkpoint { Note = Checkpoint.Sign(body.Origin, body.Size, body.RootHash, impostor, TestCheckpointSigner.KeyName), TreeSize = (ulong)body.Size, RootHash = ByteString.CopyFrom(body.RootHash) };
         };
 
         var refused = await Assert.ThrowsAsync<KeyLogVerificationException>(() => log.RefreshAsync(Ct));

@@ -2,6 +2,7 @@ using Strongroom.Crypto;
 using Strongroom.KeyLog;
 using Strongroom.Requests;
 using Strongroom.Runner.V1;
+using Strongroom.Testing;
 
 namespace Strongroom.Client.Tests;
 
@@ -52,7 +53,7 @@ public sealed class StrongroomEnvelopeTests : IDisposable
     {
         var built = Build("x"u8);
         var directory = new OneKeyDirectory(new ClientSigningKey(_client.SigningKid, Alice, KeyState.Enabled, _client.Signing.PublicKey));
-        var verifier = new RequestVerifier(directory, new FixedTime(Now.AddSeconds(30)));
+        var verifier = new RequestVerifier(directory, new ManualClock(Now.AddSeconds(30)));
 
         var owner = await verifier.VerifyStrongroomAsync(built.Envelope, EnvelopeHeader.Parse(built.Envelope.Header), Alice, TestContext.Current.CancellationToken);
 
@@ -112,10 +113,5 @@ public sealed class StrongroomEnvelopeTests : IDisposable
             Task.FromResult(kid == key.Kid ? key : null);
 
         public Task<ClientSealingKey?> FindSealingKeyAsync(string kid, CancellationToken cancellationToken) => Task.FromResult<ClientSealingKey?>(null);
-    }
-
-    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
     }
 }

@@ -2,6 +2,7 @@ using System.Text;
 using Strongroom.Core;
 using Strongroom.Crypto;
 using Strongroom.KeyCustody.Kinds;
+using Strongroom.Testing;
 
 namespace Strongroom.KeyCustody.Tests;
 

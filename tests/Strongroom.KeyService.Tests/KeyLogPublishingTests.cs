@@ -5,9 +5,10 @@ using Strongroom.KeyCustody.Kinds;
 using Strongroom.KeyLog;
 using Strongroom.KeyPublishing;
 using Strongroom.KeyService.Domain;
-using Strongroom.Requests;
 using Strongroom.KeyService.Tests.Support;
 using Strongroom.Pki;
+using Strongroom.Requests;
+using Strongroom.Storage.Tests.Support;
 using Strongroom.Testing;
 using StorageApi = Strongroom.Storage.V1;
 

@@ -3,6 +3,7 @@ using Strongroom.Crypto;
 using Strongroom.KeyLog;
 using Strongroom.Requests;
 using Strongroom.Runner.Domain;
+using Strongroom.Testing;
 
 namespace Strongroom.Runner.Tests;
 
@@ -13,18 +14,6 @@ namespace Strongroom.Runner.Tests;
 public sealed class KeyCacheTests
 {
     private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(5);
-
-    /// <summary>A clock the test moves by hand (timestamps in ticks).</summary>
-    private sealed class ManualClock : TimeProvider
-    {
-        private long _ticks = 1_000_000;
-
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-        public override long GetTimestamp() => _ticks;
-
-        public void Advance(TimeSpan by) => _ticks += by.Ticks;
-    }
 
     /// <summary>The key log as storage would answer it, changed by the test; counts the lookups.</summary>
     private sealed class Log : IClientKeyDirectory, IServiceKeyDirectory

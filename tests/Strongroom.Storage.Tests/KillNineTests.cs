@@ -62,7 +62,7 @@ public sealed class KillNineTests : IDisposable
         return MtlsChannelFactory.Create(
             new DownstreamOptions { Address = $"https://127.0.0.1:{port}", Identity = "storage", Deadline = TimeSpan.FromSeconds(30) },
             new ReloadingCertificate(certificate.Certificate, certificate.Key, TimeSpan.FromSeconds(1)),
-            new PeerCertificateValidator(new TrustAnchor(_pki.CaFile, TimeSpan.FromSeconds(1)), new NoDenyList()));
+            new PeerCertificateValidator(new TrustAnchor(_pki.CaFile, TimeSpan.FromSeconds(1)), EmptyDenyList.Instance));
     }
 
     private async Task WaitHealthyAsync(int port)
@@ -127,10 +127,5 @@ public sealed class KillNineTests : IDisposable
 
         _process?.Dispose();
         _pki.Dispose();
-    }
-
-    private sealed class NoDenyList : IDenyList
-    {
-        public bool IsDenied(WorkloadIdentity identity) => false;
     }
 }

@@ -140,7 +140,7 @@ public sealed class RealSignerStack : IAsyncLifetime
         return MtlsChannelFactory.Create(
             new DownstreamOptions { Address = $"https://127.0.0.1:{port}", Identity = service, Deadline = TimeSpan.FromSeconds(60) },
             new ReloadingCertificate(certificate.Certificate, certificate.Key, TimeSpan.FromSeconds(1)),
-            new PeerCertificateValidator(new TrustAnchor(Pki.CaFile, TimeSpan.FromSeconds(1)), new NoDenyList()));
+            new PeerCertificateValidator(new TrustAnchor(Pki.CaFile, TimeSpan.FromSeconds(1)), EmptyDenyList.Instance));
     }
 
     public async Task<Checkpoint> WaitForCheckpointAsync(long atLeast)
@@ -179,11 +179,6 @@ public sealed class RealSignerStack : IAsyncLifetime
         }
 
         Pki.Dispose();
-    }
-
-    private sealed class NoDenyList : IDenyList
-    {
-        public bool IsDenied(WorkloadIdentity identity) => false;
     }
 }
 

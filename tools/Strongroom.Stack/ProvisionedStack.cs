@@ -48,6 +48,15 @@ public sealed class ProvisionedStack : IAsyncDisposable
     /// <summary>Everything the stack and its processes printed.</summary>
     public string Log => _log.ToString();
 
+    /// <summary>Adds a line of the caller's to <see cref="Log"/>.</summary>
+    public void Note(string line)
+    {
+        lock (_log)
+        {
+            _log.WriteLine(line);
+        }
+    }
+
     /// <summary>The X25519 request key's kid and public key, once <see cref="CreateRequestKeyAsync"/> ran.</summary>
     public string RequestKid { get; private set; } = "";
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
-namespace Strongroom.Crypto;
+namespace Strongroom.Crypto.Sqooler;
 
 /// <summary>
 /// Re-serializes a JSON document byte for byte as CPython's <c>json.dumps(json.loads(text))</c> does

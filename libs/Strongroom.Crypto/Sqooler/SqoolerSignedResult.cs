@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 
-namespace Strongroom.Crypto;
+namespace Strongroom.Crypto.Sqooler;
 
 /// <summary>The outcome of verifying a sqooler signed-result dict.</summary>
 public enum SqoolerVerificationStatus

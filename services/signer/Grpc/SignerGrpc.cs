@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using Grpc.Core;
 using Strongroom.Core;
+using Strongroom.Crypto.Sqooler;
 using Strongroom.Hosting.Authorization;
 using Strongroom.Signer.Domain;
 using Api = Strongroom.Signer.V1;

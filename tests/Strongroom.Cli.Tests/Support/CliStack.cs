@@ -14,19 +14,22 @@ namespace Strongroom.Cli.Tests.Support;
 public sealed class CliStack : IAsyncLifetime
 {
     private readonly string _state = Path.Combine(Path.GetTempPath(), "strongroom-cli-stack-" + Guid.NewGuid().ToString("N"));
-    private readonly StringWriter _log = new();
+    private readonly StringWriter _demoLog = new();
 
     public CliStack()
     {
         Layout = new DevLayout(RepoPaths.Root, _state, Ports.FreeDevStackOffset());
-        Stack = new DevStack(Layout, _log);
+        Core = new ProvisionedStack(Layout);
     }
 
     public DevLayout Layout { get; }
 
-    public DevStack Stack { get; }
+    /// <summary>The shared stack builder (the services are started as for every whole-stack test; the demo prepares the rest as dev up does).</summary>
+    public ProvisionedStack Core { get; }
 
-    public string Log => _log.ToString();
+    public DevStack Stack => Core.Stack;
+
+    public string Log => Core.Log + _demoLog;
 
     public bool Ready { get; private set; }
 
@@ -45,15 +48,8 @@ public sealed class CliStack : IAsyncLifetime
         }
 
         var ct = TestContext.Current.CancellationToken;
-        Stack.EnsurePki();
-        Stack.EnsureSecrets();
-        foreach (var spec in ServiceSpec.All)
-        {
-            Stack.Start(spec);
-            Assert.True(await Stack.WaitHealthyAsync(spec, TimeSpan.FromSeconds(90), ct), Log);
-        }
-
-        await DevDemo.RunAsync(Layout, _log, ct);
+        await Core.StartAsync([], TimeSpan.FromSeconds(90), ct);
+        await DevDemo.RunAsync(Layout, _demoLog, ct);
         Ready = true;
     }
 
@@ -63,16 +59,5 @@ public sealed class CliStack : IAsyncLifetime
         Assert.True(Ready, Log);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await Stack.DisposeAsync();
-        try
-        {
-            Directory.Delete(_state, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A job's leftover directory; the temp folder is cleaned by the OS.
-        }
-    }
+    public async ValueTask DisposeAsync() => await Core.DisposeAsync();
 }

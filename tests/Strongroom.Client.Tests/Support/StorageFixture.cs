@@ -10,6 +10,7 @@ using Strongroom.KeyLog;
 using Strongroom.Pki;
 using Strongroom.Storage.Domain;
 using Strongroom.Storage.Extensions;
+using Strongroom.Storage.Tests.Support;
 using Strongroom.Testing;
 using Api = Strongroom.Storage.V1;
 
@@ -18,70 +19,45 @@ namespace Strongroom.Client.Tests.Support;
 /// <summary>
 /// The real storage service as its Program.cs composes it (SQLite, real Kestrel, real mTLS from a
 /// test CA, its own appsettings.json policy table), as the storage and keyservice suites start it;
-/// checkpoints are signed by <see cref="LogSigner"/>. One per test: each test gets a fresh log.
+/// checkpoints are signed by <see cref="TestCheckpointSigner"/>. One per test: each test gets a fresh log.
 /// </summary>
 public sealed class StorageFixture : IAsyncDisposable
 {
     public const string Deployment = "test";
 
-    private StorageFixture(TestPki pki, LogSigner signer, Ed25519KeyPair operatorKey, WebApplication app, string address)
+    private StorageFixture(TestPki pki, StorageHost host)
     {
         Pki = pki;
-        Signer = signer;
-        OperatorKey = operatorKey;
-        App = app;
-        PublicAddress = address;
+        Host = host;
     }
 
     public TestPki Pki { get; }
 
-    public LogSigner Signer { get; }
+    public StorageHost Host { get; }
+
+    public TestCheckpointSigner Signer => Host.Signer;
 
     /// <summary>The operator key storage pins (Storage:OperatorKeys) for client registrations.</summary>
-    public Ed25519KeyPair OperatorKey { get; }
+    public Ed25519KeyPair OperatorKey => Host.OperatorKey;
 
-    public WebApplication App { get; }
+    public WebApplication App => Host.App;
 
-    public string PublicAddress { get; }
+    public string PublicAddress => Host.PublicAddress;
 
-    public string DatabasePath => Path.Combine(Pki.Root, "storage", "storage.db");
+    public string DatabasePath => Host.DatabasePath;
 
     public static async Task<StorageFixture> StartAsync()
     {
         var pki = new TestPki();
-        var signer = new LogSigner(Checkpoint.OriginFor(Deployment));
-        var operatorKey = Ed25519KeyPair.Generate();
-        using var operatorJwk = JsonWebKey.FromPublicKey(operatorKey.PublicKey);
-        var certificate = pki.Issue(WorkloadIdentity.Storage);
-        var publicPort = Ports.Free();
-        var settings = new Dictionary<string, string?>
+        try
         {
-            ["Strongroom:Tls:CaFile"] = pki.CaFile,
-            ["Strongroom:Tls:CertFile"] = certificate.Certificate,
-            ["Strongroom:Tls:KeyFile"] = certificate.Key,
-            ["Strongroom:Listeners:Public"] = $"127.0.0.1:{publicPort}",
-            ["Strongroom:Listeners:Admin"] = $"127.0.0.1:{Ports.Free()}",
-            ["Strongroom:Audit:Path"] = Path.Combine(pki.Root, "storage", "audit.log"),
-            ["Storage:Deployment"] = Deployment,
-            ["Storage:Backend"] = "Sqlite",
-            ["Storage:SqlitePath"] = Path.Combine(pki.Root, "storage", "storage.db"),
-            ["Storage:ReadOnlyListener"] = $"127.0.0.1:{Ports.Free()}",
-            ["Storage:LogVerifierKey"] = signer.Verifier.ToString(),
-            ["Storage:OperatorKeys:0"] = operatorJwk.ToJson(),
-        };
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = pki.Root });
-        builder.Configuration.Sources.Clear();
-        builder.Configuration.AddJsonFile(Path.Combine(RepoPaths.Root, "services", "storage", "appsettings.json"), optional: false);
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.Logging.ClearProviders();
-        builder.AddStrongroomHosting();
-        builder.Services.AddSingleton<ICheckpointSigner>(signer);
-        builder.AddStorage();
-        var app = builder.Build();
-        app.MapStrongroomDefaults();
-        app.MapStorage();
-        await app.StartAsync();
-        return new StorageFixture(pki, signer, operatorKey, app, $"https://127.0.0.1:{publicPort}");
+            return new StorageFixture(pki, await StorageHost.StartAsync(pki, Ports.Free()));
+        }
+        catch
+        {
+            pki.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Storage's public API as <paramref name="identity"/>, over mTLS checking storage's URI SAN.</summary>
@@ -133,10 +109,7 @@ public sealed class StorageFixture : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await App.StopAsync();
-        await App.DisposeAsync();
-        Signer.Dispose();
-        OperatorKey.Dispose();
+        await Host.DisposeAsync();
         Pki.Dispose();
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Strongroom.Crypto.Sqooler;
 
 namespace Strongroom.Crypto.Tests.Sqooler;
 

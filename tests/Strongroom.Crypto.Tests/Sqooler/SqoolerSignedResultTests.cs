@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Strongroom.Crypto.Sqooler;
 using Strongroom.Testing;
 using static Strongroom.Crypto.Tests.Support.TestBytes;
 

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Grpc.Core;
 using Strongroom.Crypto;
 using Strongroom.Pki;
+using Strongroom.Storage.Tests.Support;
 using Strongroom.Testing;
 using StorageApi = Strongroom.Storage.V1;
 

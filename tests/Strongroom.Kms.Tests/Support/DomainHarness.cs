@@ -2,18 +2,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Strongroom.Kms.Domain;
 using Strongroom.Kms.Storage;
 using Strongroom.Pki;
+using Strongroom.Testing;
 
 namespace Strongroom.Kms.Tests.Support;
-
-/// <summary>A clock the test moves by hand.</summary>
-public sealed class ManualTime(DateTimeOffset start) : TimeProvider
-{
-    private DateTimeOffset _now = start;
-
-    public override DateTimeOffset GetUtcNow() => _now;
-
-    public void Advance(TimeSpan by) => _now += by;
-}
 
 /// <summary>Keeps the last saved state as the store would (through the real codec), and can be made to fail.</summary>
 internal sealed class MemoryPersistence : IKmsStatePersistence
@@ -58,7 +49,7 @@ internal sealed class DomainHarness : IDisposable
 
     public MemoryPersistence Persistence { get; } = new();
 
-    public ManualTime Time { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+    public ManualClock Time { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
 
     public PlaintextSizeRecorder Sizes { get; } = new();
 

@@ -32,7 +32,7 @@ public class SignerStack : IAsyncLifetime
 
     public string Root => Pki.Root;
 
-    public ShiftableClock Clock { get; } = new();
+    public ShiftedClock Clock { get; } = new();
 
     public WebApplication Kms { get; private set; } = null!;
 
@@ -170,7 +170,7 @@ public class SignerStack : IAsyncLifetime
         return MtlsChannelFactory.Create(
             new DownstreamOptions { Address = address, Identity = service, Deadline = TimeSpan.FromSeconds(60) },
             new ReloadingCertificate(certificate.Certificate, certificate.Key, TimeSpan.FromSeconds(1)),
-            new PeerCertificateValidator(new TrustAnchor(Pki.CaFile, TimeSpan.FromSeconds(1)), new NoDenyList()));
+            new PeerCertificateValidator(new TrustAnchor(Pki.CaFile, TimeSpan.FromSeconds(1)), EmptyDenyList.Instance));
     }
 
     public Api.Signer.SignerClient Public(WorkloadIdentity identity) => new(Invoker(identity, SignerPublic));
@@ -189,19 +189,4 @@ public class SignerStack : IAsyncLifetime
         Pki.Dispose();
         GC.SuppressFinalize(this);
     }
-
-    private sealed class NoDenyList : IDenyList
-    {
-        public bool IsDenied(WorkloadIdentity identity) => false;
-    }
-}
-
-/// <summary>The system clock plus an offset a test can move forward.</summary>
-public sealed class ShiftableClock : TimeProvider
-{
-    private long _offsetTicks;
-
-    public void Advance(TimeSpan by) => Interlocked.Add(ref _offsetTicks, by.Ticks);
-
-    public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + TimeSpan.FromTicks(Interlocked.Read(ref _offsetTicks));
 }

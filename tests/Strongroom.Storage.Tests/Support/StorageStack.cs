@@ -123,7 +123,7 @@ public abstract class StorageStack : IAsyncLifetime
             Validator());
     }
 
-    public PeerCertificateValidator Validator() => new(new TrustAnchor(Pki.CaFile, TimeSpan.FromSeconds(1)), new NoDenyList());
+    public PeerCertificateValidator Validator() => new(new TrustAnchor(Pki.CaFile, TimeSpan.FromSeconds(1)), EmptyDenyList.Instance);
 
     public Api.Storage.StorageClient Client(WorkloadIdentity identity) => new(Invoker(identity, PublicAddress));
 
@@ -198,11 +198,6 @@ public abstract class StorageStack : IAsyncLifetime
         OperatorKey.Dispose();
         Pki.Dispose();
         GC.SuppressFinalize(this);
-    }
-
-    private sealed class NoDenyList : IDenyList
-    {
-        public bool IsDenied(WorkloadIdentity identity) => false;
     }
 }
 

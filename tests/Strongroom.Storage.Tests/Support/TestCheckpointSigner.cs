@@ -24,7 +24,12 @@ public sealed class TestCheckpointSigner(string logOrigin) : ICheckpointSigner, 
     private byte[] _root = MerkleTree.EmptyRoot();
     private string _note = "";
 
+    public string Origin => _origin;
+
     public NoteVerifierKey Verifier => new(KeyName, _key.PublicKey);
+
+    /// <summary>A checkpoint note by the log key over whatever tree the test names (the client suite forks the log with it).</summary>
+    public string SignNote(long size, byte[] root) => Checkpoint.Sign(_origin, size, root, _key, KeyName);
 
     public int Refusals { get; private set; }
 

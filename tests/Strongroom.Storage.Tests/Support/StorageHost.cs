@@ -10,23 +10,25 @@ using Strongroom.KeyLog;
 using Strongroom.Pki;
 using Strongroom.Storage.Domain;
 using Strongroom.Storage.Extensions;
-using Strongroom.Storage.Tests.Support;
 using Strongroom.Testing;
 
-namespace Strongroom.KeyService.Tests.Support;
+namespace Strongroom.Storage.Tests.Support;
 
 /// <summary>
 /// The real storage service as its Program.cs composes it (SQLite backend, real Kestrel, real mTLS
-/// from the same test CA as keyservice); only checkpoint signing is the storage suite's
-/// <see cref="TestCheckpointSigner"/> instead of a running signer.
+/// from the caller's test CA, its own appsettings.json policy table); only checkpoint signing is
+/// <see cref="TestCheckpointSigner"/> instead of a running signer. The one in-process storage host
+/// the keyservice and client suites start (linked into them, as TestCheckpointSigner is).
 /// </summary>
 public sealed class StorageHost : IAsyncDisposable
 {
     private const string Deployment = "test";
 
-    private StorageHost(WebApplication app, TestCheckpointSigner signer, Ed25519KeyPair operatorKey, int adminPort)
+    private StorageHost(WebApplication app, TestCheckpointSigner signer, Ed25519KeyPair operatorKey, int publicPort, int adminPort, string databasePath)
     {
+        PublicAddress = $"https://127.0.0.1:{publicPort}";
         AdminAddress = $"https://127.0.0.1:{adminPort}";
+        DatabasePath = databasePath;
         App = app;
         Signer = signer;
         OperatorKey = operatorKey;
@@ -35,8 +37,13 @@ public sealed class StorageHost : IAsyncDisposable
     /// <summary>The pinned operator key (Storage:OperatorKeys) client registrations are signed with.</summary>
     public Ed25519KeyPair OperatorKey { get; }
 
+    public string PublicAddress { get; }
+
     /// <summary>Storage's admin listener (RevokeClientKey).</summary>
     public string AdminAddress { get; }
+
+    /// <summary>The SQLite file, for tests that change it behind storage's back.</summary>
+    public string DatabasePath { get; }
 
     /// <summary>A registration JWS for <paramref name="payload"/>, signed by <see cref="OperatorKey"/>.</summary>
     public string OperatorJws(JsonObject payload, string typ = ClientRegistry.RegistrationType)
@@ -57,6 +64,7 @@ public sealed class StorageHost : IAsyncDisposable
         using var operatorJwk = JsonWebKey.FromPublicKey(operatorKey.PublicKey);
         var certificate = pki.Issue(WorkloadIdentity.Storage);
         var adminPort = Ports.Free();
+        var databasePath = Path.Combine(pki.Root, "storage", "storage.db");
         var settings = new Dictionary<string, string?>
         {
             ["Strongroom:Tls:CaFile"] = pki.CaFile,
@@ -67,7 +75,7 @@ public sealed class StorageHost : IAsyncDisposable
             ["Strongroom:Audit:Path"] = Path.Combine(pki.Root, "storage", "audit.log"),
             ["Storage:Deployment"] = Deployment,
             ["Storage:Backend"] = "Sqlite",
-            ["Storage:SqlitePath"] = Path.Combine(pki.Root, "storage", "storage.db"),
+            ["Storage:SqlitePath"] = databasePath,
             ["Storage:ReadOnlyListener"] = $"127.0.0.1:{Ports.Free()}",
             ["Storage:LogVerifierKey"] = signer.Verifier.ToString(),
             ["Storage:OperatorKeys:0"] = operatorJwk.ToJson(),
@@ -84,7 +92,7 @@ public sealed class StorageHost : IAsyncDisposable
         app.MapStrongroomDefaults();
         app.MapStorage();
         await app.StartAsync();
-        return new StorageHost(app, signer, operatorKey, adminPort);
+        return new StorageHost(app, signer, operatorKey, publicPort, adminPort, databasePath);
     }
 
     public async ValueTask DisposeAsync()
