@@ -15,10 +15,10 @@ using Strongroom.Cli.Dev;
 using Strongroom.Cli.Operator;
 using Strongroom.Client;
 using Strongroom.Crypto;
-using Strongroom.Hosting.Tls;
 using Strongroom.Pki;
 using Strongroom.Requests;
 using Strongroom.Runner.V1;
+using Strongroom.Transport.Tls;
 using KeyServiceApi = Strongroom.KeyService.V1;
 using StorageApi = Strongroom.Storage.V1;
 

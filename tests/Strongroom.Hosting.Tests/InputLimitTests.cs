@@ -5,11 +5,11 @@ using Grpc.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Strongroom.Hosting.Tls;
 using Strongroom.Hosting.Tests.Support;
 using Strongroom.Pki;
 using Strongroom.Testing;
 using Strongroom.Testing.V1;
+using Strongroom.Transport.Tls;
 
 namespace Strongroom.Hosting.Tests;
 

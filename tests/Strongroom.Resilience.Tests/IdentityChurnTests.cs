@@ -11,10 +11,10 @@ using Grpc.Net.Client;
 using Strongroom.Cli.Commands;
 using Strongroom.Cli.Operator;
 using Strongroom.Crypto;
-using Strongroom.Hosting.Tls;
 using Strongroom.Pki;
 using Strongroom.Resilience.Tests.Support;
 using Strongroom.Runner.V1;
+using Strongroom.Transport.Tls;
 
 namespace Strongroom.Resilience.Tests;
 
