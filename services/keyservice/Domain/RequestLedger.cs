@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Data.Sqlite;
 using Strongroom.Core;
+using Strongroom.Persistence;
 using Strongroom.KeyPublishing;
 
 namespace Strongroom.KeyService.Domain;
