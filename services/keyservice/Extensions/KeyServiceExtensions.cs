@@ -7,6 +7,7 @@ using Strongroom.KeyService.Grpc;
 using Strongroom.KmsClient;
 using Strongroom.Pki;
 using Strongroom.Requests;
+using Strongroom.Requests.Lookup;
 using Strongroom.Transport.Channels;
 using Strongroom.Transport.Tls;
 

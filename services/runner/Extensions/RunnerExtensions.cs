@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Strongroom.Requests;
+using Strongroom.Requests.Lookup;
 using Strongroom.Runner.Domain;
 using Strongroom.Runner.Grpc;
 using Strongroom.Runner.Queue;
