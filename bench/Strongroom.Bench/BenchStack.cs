@@ -12,12 +12,12 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Strongroom.Client;
 using Strongroom.Crypto;
-using Strongroom.Hosting.Tls;
 using Strongroom.Operator;
 using Strongroom.Pki;
 using Strongroom.Requests;
 using Strongroom.Runner.V1;
 using Strongroom.Stack;
+using Strongroom.Transport.Tls;
 using KeyServiceApi = Strongroom.KeyService.V1;
 using StorageApi = Strongroom.Storage.V1;
 

@@ -1,7 +1,7 @@
 using Grpc.Core;
-using Strongroom.Hosting.Clients;
-using Strongroom.Hosting.Tls;
 using Strongroom.Pki;
+using Strongroom.Transport.Channels;
+using Strongroom.Transport.Tls;
 using KeyServiceApi = Strongroom.KeyService.V1;
 using RunnerApi = Strongroom.Runner.V1;
 using StorageApi = Strongroom.Storage.V1;

@@ -11,6 +11,7 @@ using Strongroom.Hosting.Audit;
 using Strongroom.Hosting.Authorization;
 using Strongroom.Hosting.Tls;
 using Strongroom.Pki;
+using Strongroom.Transport.Tls;
 
 namespace Strongroom.Hosting;
 

@@ -1,9 +1,9 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Strongroom.Hosting.Clients;
-using Strongroom.Hosting.Tls;
 using Strongroom.KeyCustody;
 using Strongroom.Pki;
+using Strongroom.Transport.Channels;
+using Strongroom.Transport.Tls;
 using StorageApi = Strongroom.Storage.V1;
 
 namespace Strongroom.KeyPublishing;

@@ -8,8 +8,8 @@ using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 using Strongroom.Crypto;
-using Strongroom.Hosting.Clients;
-using Strongroom.Hosting.Tls;
+using Strongroom.Transport.Channels;
+using Strongroom.Transport.Tls;
 
 namespace Strongroom.KmsClient;
 

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using Strongroom.Hosting.Tls;
+using Strongroom.Transport.Tls;
 
 namespace Strongroom.KmsClient;
 

@@ -1,5 +1,5 @@
 using System.ComponentModel.DataAnnotations;
-using Strongroom.Hosting.Clients;
+using Strongroom.Transport.Channels;
 
 namespace Strongroom.Runner;
 

@@ -1,12 +1,12 @@
 using Grpc.Core;
 using Strongroom.Audit.V1;
 using Strongroom.Hosting.Audit;
-using Strongroom.Hosting.Clients;
 using Strongroom.Hosting.Tests.Support;
-using Strongroom.Hosting.Tls;
 using Strongroom.Pki;
 using Strongroom.Testing;
 using Strongroom.Testing.V1;
+using Strongroom.Transport.Channels;
+using Strongroom.Transport.Tls;
 
 namespace Strongroom.Hosting.Tests;
 

@@ -4,6 +4,8 @@ using Strongroom.Hosting.Tests.Support;
 using Strongroom.Pki;
 using Strongroom.Testing;
 using Strongroom.Testing.V1;
+using Strongroom.Transport.Channels;
+using Strongroom.Transport.Tls;
 
 namespace Strongroom.Hosting.Tests;
 
@@ -130,10 +132,10 @@ public sealed class AuthorizationTests : IAsyncLifetime
     [Fact]
     public async Task Health_answers_any_authenticated_caller()
     {
-        var invoker = Clients.MtlsChannelFactory.Create(
-            new Clients.DownstreamOptions { Address = _server.PublicAddress, Identity = "storage" },
-            new Tls.ReloadingCertificate(_pki.Issue(WorkloadIdentity.Client("alice")).Certificate, _pki.Directory.KeyPath(WorkloadIdentity.Client("alice")), TimeSpan.Zero),
-            new Tls.PeerCertificateValidator(new Tls.TrustAnchor(_pki.CaFile, TimeSpan.Zero), Tls.EmptyDenyList.Instance));
+        var invoker = MtlsChannelFactory.Create(
+            new DownstreamOptions { Address = _server.PublicAddress, Identity = "storage" },
+            new ReloadingCertificate(_pki.Issue(WorkloadIdentity.Client("alice")).Certificate, _pki.Directory.KeyPath(WorkloadIdentity.Client("alice")), TimeSpan.Zero),
+            new PeerCertificateValidator(new TrustAnchor(_pki.CaFile, TimeSpan.Zero), EmptyDenyList.Instance));
         var health = new Grpc.Health.V1.Health.HealthClient(invoker);
 
         var reply = await health.CheckAsync(new Grpc.Health.V1.HealthCheckRequest());

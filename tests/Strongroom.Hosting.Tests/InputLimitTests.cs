@@ -2,14 +2,14 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Grpc.Core;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Strongroom.Hosting.Tls;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Strongroom.Hosting.Tests.Support;
 using Strongroom.Pki;
 using Strongroom.Testing;
 using Strongroom.Testing.V1;
+using Strongroom.Transport.Tls;
 
 namespace Strongroom.Hosting.Tests;
 

@@ -1,9 +1,9 @@
 using Grpc.Core;
 using Strongroom.Hosting.Tests.Support;
-using Strongroom.Hosting.Tls;
 using Strongroom.Pki;
 using Strongroom.Testing;
 using Strongroom.Testing.V1;
+using Strongroom.Transport.Tls;
 
 namespace Strongroom.Hosting.Tests;
 

@@ -9,12 +9,12 @@ using System.Text;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Strongroom.Crypto;
-using Strongroom.Hosting.Tls;
 using Strongroom.Operator;
 using Strongroom.Pki;
 using Strongroom.Resilience.Tests.Support;
 using Strongroom.Runner.V1;
 using Strongroom.Stack;
+using Strongroom.Transport.Tls;
 
 namespace Strongroom.Resilience.Tests;
 

@@ -3,11 +3,11 @@ using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Strongroom.Crypto;
-using Strongroom.Hosting.Clients;
-using Strongroom.Hosting.Tls;
 using Strongroom.Pki;
 using Strongroom.Storage.V1;
 using Strongroom.Testing;
+using Strongroom.Transport.Channels;
+using Strongroom.Transport.Tls;
 
 namespace Strongroom.Storage.Tests;
 

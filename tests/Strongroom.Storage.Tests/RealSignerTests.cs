@@ -7,8 +7,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Strongroom.Crypto;
 using Strongroom.Hosting;
-using Strongroom.Hosting.Clients;
-using Strongroom.Hosting.Tls;
 using Strongroom.KeyLog;
 using Strongroom.Kms.Extensions;
 using Strongroom.Pki;
@@ -16,6 +14,8 @@ using Strongroom.Signer.Extensions;
 using Strongroom.Storage.Extensions;
 using Strongroom.Storage.V1;
 using Strongroom.Testing;
+using Strongroom.Transport.Channels;
+using Strongroom.Transport.Tls;
 using SignerApi = Strongroom.Signer.V1;
 using Checkpoint = Strongroom.KeyLog.Checkpoint;
 

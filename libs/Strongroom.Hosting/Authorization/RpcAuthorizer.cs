@@ -1,5 +1,5 @@
-using Strongroom.Hosting.Tls;
 using Strongroom.Pki;
+using Strongroom.Transport.Tls;
 
 namespace Strongroom.Hosting.Authorization;
 

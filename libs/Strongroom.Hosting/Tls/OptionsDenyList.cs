@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Strongroom.Pki;
+using Strongroom.Transport.Tls;
 
 namespace Strongroom.Hosting.Tls;
 

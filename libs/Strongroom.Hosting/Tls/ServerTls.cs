@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Strongroom.Hosting.Audit;
 using Strongroom.Pki;
+using Strongroom.Transport.Tls;
 
 namespace Strongroom.Hosting.Tls;
 

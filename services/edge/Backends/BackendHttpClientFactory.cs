@@ -4,7 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Options;
 using Strongroom.Edge.Routing;
 using Strongroom.Hosting.Audit;
-using Strongroom.Hosting.Tls;
+using Strongroom.Transport.Tls;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Strongroom.Edge.Backends;

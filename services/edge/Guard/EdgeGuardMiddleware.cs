@@ -5,6 +5,7 @@ using Strongroom.Hosting;
 using Strongroom.Hosting.Audit;
 using Strongroom.Hosting.Tls;
 using Strongroom.Pki;
+using Strongroom.Transport.Tls;
 using Yarp.ReverseProxy.Model;
 
 namespace Strongroom.Edge.Guard;

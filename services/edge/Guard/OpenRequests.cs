@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using Strongroom.Hosting.Tls;
 using Strongroom.Pki;
+using Strongroom.Transport.Tls;
 
 namespace Strongroom.Edge.Guard;
 

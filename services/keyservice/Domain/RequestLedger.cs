@@ -3,6 +3,7 @@ using Microsoft.Data.Sqlite;
 using Strongroom.Core;
 using Strongroom.Crypto;
 using Strongroom.KeyPublishing;
+using Strongroom.Persistence;
 
 namespace Strongroom.KeyService.Domain;
 

@@ -1,6 +1,4 @@
 using Microsoft.Extensions.Options;
-using Strongroom.Hosting.Clients;
-using Strongroom.Hosting.Tls;
 using Strongroom.KeyCustody;
 using Strongroom.KeyCustody.Kinds;
 using Strongroom.KeyPublishing;
@@ -9,6 +7,9 @@ using Strongroom.KeyService.Grpc;
 using Strongroom.KmsClient;
 using Strongroom.Pki;
 using Strongroom.Requests;
+using Strongroom.Requests.Lookup;
+using Strongroom.Transport.Channels;
+using Strongroom.Transport.Tls;
 
 namespace Strongroom.KeyService.Extensions;
 

@@ -41,7 +41,7 @@ public sealed class StorageServiceKeyDirectory(StorageApi.Storage.StorageClient 
             throw StrongroomException.Unavailable($"the key log cannot be consulted: {ex.Status.StatusCode}");
         }
 
-        var (published, state, _) = StorageClientKeyDirectory.Replay(kid, response.Entries.Select(e => e.EntryJson.ToByteArray()));
+        var (published, state, _) = ClientKeyReplay.Replay(kid, response.Entries.Select(e => e.EntryJson.ToByteArray()));
         if (published is null || published.Kind != KeyKind.RequestDecryption || published.Owner != Strongroom.Pki.WorkloadIdentity.KeyService.ToString())
         {
             throw StrongroomException.InvalidArgument("envelope.header.recipient_kid", "not a request-decryption key of this deployment's keyservice");

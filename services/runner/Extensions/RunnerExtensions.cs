@@ -1,11 +1,12 @@
 using Microsoft.Extensions.Options;
-using Strongroom.Hosting.Clients;
-using Strongroom.Hosting.Tls;
 using Strongroom.Requests;
+using Strongroom.Requests.Lookup;
 using Strongroom.Runner.Domain;
 using Strongroom.Runner.Grpc;
 using Strongroom.Runner.Queue;
 using Strongroom.Sandbox;
+using Strongroom.Transport.Channels;
+using Strongroom.Transport.Tls;
 using KeyServiceApi = Strongroom.KeyService.V1;
 using SignerApi = Strongroom.Signer.V1;
 using StorageApi = Strongroom.Storage.V1;

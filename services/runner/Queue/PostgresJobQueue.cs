@@ -1,7 +1,7 @@
 using System.Data.Common;
 using System.Text.RegularExpressions;
 using Npgsql;
-using static Strongroom.Core.Sql;
+using static Strongroom.Persistence.Sql;
 
 namespace Strongroom.Runner.Queue;
 

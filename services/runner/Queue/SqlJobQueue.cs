@@ -1,6 +1,6 @@
 using System.Data.Common;
 using Strongroom.Runner.V1;
-using static Strongroom.Core.Sql;
+using static Strongroom.Persistence.Sql;
 
 namespace Strongroom.Runner.Queue;
 

@@ -1,7 +1,7 @@
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
-using Strongroom.Core;
-using static Strongroom.Core.Sql;
+using Strongroom.Persistence;
+using static Strongroom.Persistence.Sql;
 
 namespace Strongroom.Runner.Queue;
 

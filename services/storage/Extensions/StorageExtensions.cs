@@ -5,12 +5,13 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using Strongroom.Hosting.Clients;
 using Strongroom.Hosting.Tls;
 using Strongroom.Storage.Domain;
 using Strongroom.Storage.Grpc;
 using Strongroom.Storage.Http;
 using Strongroom.Storage.Store;
+using Strongroom.Transport.Channels;
+using Strongroom.Transport.Tls;
 
 namespace Strongroom.Storage.Extensions;
 

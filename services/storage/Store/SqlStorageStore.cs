@@ -1,5 +1,5 @@
 using System.Data.Common;
-using static Strongroom.Core.Sql;
+using static Strongroom.Persistence.Sql;
 
 namespace Strongroom.Storage.Store;
 

@@ -1,6 +1,6 @@
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
-using static Strongroom.Core.Sql;
+using static Strongroom.Persistence.Sql;
 
 namespace Strongroom.Storage.Store;
 

@@ -4,14 +4,14 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Strongroom.Crypto;
 using Strongroom.Hosting;
-using Strongroom.Hosting.Clients;
-using Strongroom.Hosting.Tls;
 using Strongroom.KeyLog;
 using Strongroom.Pki;
 using Strongroom.Storage.Domain;
 using Strongroom.Storage.Extensions;
 using Strongroom.Storage.Tests.Support;
 using Strongroom.Testing;
+using Strongroom.Transport.Channels;
+using Strongroom.Transport.Tls;
 using Api = Strongroom.Storage.V1;
 
 namespace Strongroom.Client.Tests.Support;

@@ -3,10 +3,10 @@ using System.Net.Security;
 using System.Security.Authentication;
 using Grpc.Core;
 using Grpc.Net.Client;
-using Strongroom.Hosting.Clients;
-using Strongroom.Hosting.Tls;
 using Strongroom.Pki;
 using Strongroom.Testing;
+using Strongroom.Transport.Channels;
+using Strongroom.Transport.Tls;
 
 namespace Strongroom.Edge.Tests.Support;
 

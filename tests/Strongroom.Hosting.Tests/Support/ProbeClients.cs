@@ -3,11 +3,11 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using Grpc.Net.Client;
-using Strongroom.Hosting.Clients;
-using Strongroom.Hosting.Tls;
 using Strongroom.Pki;
 using Strongroom.Testing;
 using Strongroom.Testing.V1;
+using Strongroom.Transport.Channels;
+using Strongroom.Transport.Tls;
 
 namespace Strongroom.Hosting.Tests.Support;
 

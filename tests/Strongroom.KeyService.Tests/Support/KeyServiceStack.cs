@@ -5,8 +5,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Strongroom.Hosting;
-using Strongroom.Hosting.Clients;
-using Strongroom.Hosting.Tls;
 using Strongroom.KeyCustody;
 using Strongroom.KeyService.Extensions;
 using Strongroom.KeyService.V1;
@@ -14,6 +12,8 @@ using Strongroom.Kms.Domain;
 using Strongroom.Kms.Extensions;
 using Strongroom.Pki;
 using Strongroom.Testing;
+using Strongroom.Transport.Channels;
+using Strongroom.Transport.Tls;
 
 namespace Strongroom.KeyService.Tests.Support;
 

@@ -6,13 +6,13 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Strongroom.Hosting;
-using Strongroom.Hosting.Clients;
-using Strongroom.Hosting.Tls;
 using Strongroom.Kms.Domain;
 using Strongroom.Kms.Extensions;
 using Strongroom.KmsClient;
 using Strongroom.Pki;
 using Strongroom.Testing;
+using Strongroom.Transport.Channels;
+using Strongroom.Transport.Tls;
 
 namespace Strongroom.Kms.Tests.Support;
 

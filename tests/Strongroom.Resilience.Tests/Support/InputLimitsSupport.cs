@@ -8,9 +8,9 @@ using System.Text;
 using Grpc.Core;
 using Microsoft.Extensions.Configuration;
 using Strongroom.Hosting;
-using Strongroom.Hosting.Tls;
 using Strongroom.Pki;
 using Strongroom.Testing;
+using Strongroom.Transport.Tls;
 
 namespace Strongroom.Resilience.Tests.Support;
 

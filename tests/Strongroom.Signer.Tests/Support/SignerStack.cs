@@ -4,14 +4,14 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Strongroom.Hosting;
-using Strongroom.Hosting.Clients;
-using Strongroom.Hosting.Tls;
 using Strongroom.KeyPublishing;
 using Strongroom.Kms.Extensions;
 using Strongroom.Pki;
 using Strongroom.Signer.Domain;
 using Strongroom.Signer.Extensions;
 using Strongroom.Testing;
+using Strongroom.Transport.Channels;
+using Strongroom.Transport.Tls;
 using Api = Strongroom.Signer.V1;
 
 namespace Strongroom.Signer.Tests.Support;

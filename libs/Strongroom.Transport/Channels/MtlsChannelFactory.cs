@@ -4,10 +4,10 @@ using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
-using Strongroom.Hosting.Tls;
 using Strongroom.Pki;
+using Strongroom.Transport.Tls;
 
-namespace Strongroom.Hosting.Clients;
+namespace Strongroom.Transport.Channels;
 
 /// <summary>Settings for calls to one downstream service.</summary>
 public sealed class DownstreamOptions

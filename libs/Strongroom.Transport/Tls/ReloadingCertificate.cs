@@ -2,7 +2,7 @@ using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Strongroom.Pki;
 
-namespace Strongroom.Hosting.Tls;
+namespace Strongroom.Transport.Tls;
 
 /// <summary>
 /// A certificate and key loaded from PEM files and reloaded when either file changes, so renewed

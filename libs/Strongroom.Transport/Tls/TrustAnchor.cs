@@ -1,6 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 
-namespace Strongroom.Hosting.Tls;
+namespace Strongroom.Transport.Tls;
 
 /// <summary>The deployment CA certificate(s), reloaded when the bundle file changes (CA rollover).</summary>
 public sealed class TrustAnchor

@@ -1,7 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using Strongroom.Pki;
 
-namespace Strongroom.Hosting.Tls;
+namespace Strongroom.Transport.Tls;
 
 /// <summary>Which side of the connection the peer is on: what we check differs (EKU, expected SAN).</summary>
 public enum PeerRole

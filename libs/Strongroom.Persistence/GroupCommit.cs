@@ -1,7 +1,7 @@
 using System.Data.Common;
 using System.Globalization;
 
-namespace Strongroom.Core;
+namespace Strongroom.Persistence;
 
 /// <summary>
 /// Group commit over one writing connection (SQLite in WAL mode with synchronous=FULL, where every

@@ -1,7 +1,7 @@
 using System.Data.Common;
 using System.Globalization;
 
-namespace Strongroom.Core;
+namespace Strongroom.Persistence;
 
 /// <summary>
 /// The few ADO.NET calls the SQL stores make (storage, the runner's queue), written once: constant
