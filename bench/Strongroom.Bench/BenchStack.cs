@@ -18,6 +18,7 @@ using Strongroom.Pki;
 using Strongroom.Requests;
 using Strongroom.Runner.V1;
 using Strongroom.Stack;
+using KeyAdminApi = Strongroom.KeyAdmin.V1;
 using KeyServiceApi = Strongroom.KeyService.V1;
 using StorageApi = Strongroom.Storage.V1;
 
@@ -139,8 +140,8 @@ internal sealed class BenchStack : IAsyncDisposable
         }
 
         await StartBaselineAsync(ct);
-        var admin = new KeyServiceApi.KeyServiceAdmin.KeyServiceAdminClient(_operator.To(ServiceSpec.KeyService.AdminAddress(Layout), "keyservice", TimeSpan.FromMinutes(2)));
-        await admin.CreateKeyAsync(new KeyServiceApi.CreateKeyRequest { KeyName = "requests", Kind = KeyServiceApi.KeyKind.X25519 }, cancellationToken: ct);
+        var admin = new KeyAdminApi.KeyAdmin.KeyAdminClient(_operator.To(ServiceSpec.KeyService.AdminAddress(Layout), "keyservice", TimeSpan.FromMinutes(2)));
+        await admin.CreateKeyAsync(new KeyAdminApi.CreateKeyRequest { KeyName = "requests", Kind = KeyAdminApi.KeyKind.X25519 }, cancellationToken: ct);
         var keyService = new KeyServiceApi.KeyService.KeyServiceClient(Invokers("client/bench", Layout.EdgeAddress, "edge", 1)[0]);
         var pub = (await keyService.GetPublicKeyAsync(new KeyServiceApi.GetPublicKeyRequest { KeyName = "requests" }, cancellationToken: ct)).PublicKey;
         RequestKid = pub.Kid;
@@ -149,7 +150,7 @@ internal sealed class BenchStack : IAsyncDisposable
             RequestKey = jwk.ToX25519PublicKey();
         }
 
-        await admin.CreateKeyAsync(new KeyServiceApi.CreateKeyRequest { KeyName = "studioml", Kind = KeyServiceApi.KeyKind.Rsa4096 }, cancellationToken: ct);
+        await admin.CreateKeyAsync(new KeyAdminApi.CreateKeyRequest { KeyName = "studioml", Kind = KeyAdminApi.KeyKind.Rsa4096 }, cancellationToken: ct);
         var studioMl = (await keyService.GetPublicKeyAsync(new KeyServiceApi.GetPublicKeyRequest { KeyName = "studioml" }, cancellationToken: ct)).PublicKey;
         StudioMlKey = RSA.Create();
         StudioMlKey.ImportFromPem(studioMl.SpkiPem);

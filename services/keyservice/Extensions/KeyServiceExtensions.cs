@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Strongroom.Hosting.Clients;
 using Strongroom.Hosting.Tls;
+using Strongroom.KeyAdmin;
 using Strongroom.KeyCustody;
 using Strongroom.KeyCustody.Kinds;
 using Strongroom.KeyPublishing;
@@ -50,6 +51,7 @@ public static class KeyServiceExtensions
         services.AddSingleton<RequestVerifier>();
         services.AddSingleton<MessageKeys>();
         services.AddSingleton<KeyImporter>();
+        services.AddKeyAdmin<KeyServiceKeyAdmin>();
         services.AddHostedService(sp => new KeyLifecycleSweeper(
             sp.GetRequiredService<KeyCustodian>(),
             sp.GetRequiredService<KeyImporter>().EnsureImportKeyAsync,
@@ -62,6 +64,7 @@ public static class KeyServiceExtensions
     {
         app.MapGrpcService<KeyServiceGrpc>();
         app.MapGrpcService<KeyServiceAdminGrpc>();
+        app.MapKeyAdmin();
         return app;
     }
 }

@@ -11,6 +11,7 @@ using Strongroom.Requests;
 using Strongroom.Runner.V1;
 using Strongroom.Stack;
 using Strongroom.Testing;
+using KeyAdminApi = Strongroom.KeyAdmin.V1;
 using KeyServiceApi = Strongroom.KeyService.V1;
 using StorageApi = Strongroom.Storage.V1;
 
@@ -132,7 +133,7 @@ public sealed class ResilienceStack : IAsyncLifetime
         }
 
         var admin = KeyServiceAdmin();
-        await admin.CreateKeyAsync(new KeyServiceApi.CreateKeyRequest { KeyName = "requests", Kind = KeyServiceApi.KeyKind.X25519 }, cancellationToken: ct);
+        await admin.CreateKeyAsync(new KeyAdminApi.CreateKeyRequest { KeyName = "requests", Kind = KeyAdminApi.KeyKind.X25519 }, cancellationToken: ct);
         var pub = (await new KeyServiceApi.KeyService.KeyServiceClient(ThroughEdge("demo")).GetPublicKeyAsync(new KeyServiceApi.GetPublicKeyRequest { KeyName = "requests" }, cancellationToken: ct)).PublicKey;
         RequestKid = pub.Kid;
         using (var jwk = JsonWebKey.Parse(pub.JwkJson))
@@ -155,7 +156,7 @@ public sealed class ResilienceStack : IAsyncLifetime
         {
             try
             {
-                await StudioMlImport.RunAsync(KeyServiceAdmin(), "studioml", pem, FixturePassphrase(), ct);
+                await StudioMlImport.RunAsync(KeyServiceAdminInvoker(), "studioml", pem, FixturePassphrase(), ct);
                 return;
             }
             catch (RpcException ex) when (attempt < 240 && ex.StatusCode is StatusCode.FailedPrecondition or StatusCode.NotFound or StatusCode.Unavailable)
@@ -215,7 +216,10 @@ public sealed class ResilienceStack : IAsyncLifetime
 
     public string AdminAddress(string service) => Spec(service).AdminAddress(Layout);
 
-    public KeyServiceApi.KeyServiceAdmin.KeyServiceAdminClient KeyServiceAdmin() => new(Invoker("operator/admin", AdminAddress("keyservice"), "keyservice"));
+    /// <summary>KeyAdmin on keyservice's admin listener.</summary>
+    public KeyAdminApi.KeyAdmin.KeyAdminClient KeyServiceAdmin() => new(KeyServiceAdminInvoker());
+
+    public CallInvoker KeyServiceAdminInvoker() => Invoker("operator/admin", AdminAddress("keyservice"), "keyservice");
 
     public RunnerAdmin.RunnerAdminClient RunnerAdmin() => new(Invoker("operator/admin", AdminAddress("runner"), "runner"));
 

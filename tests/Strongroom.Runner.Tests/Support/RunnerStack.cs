@@ -9,6 +9,7 @@ using Strongroom.Requests;
 using Strongroom.Runner.V1;
 using Strongroom.Stack;
 using Strongroom.Testing;
+using KeyAdminApi = Strongroom.KeyAdmin.V1;
 using KeyServiceApi = Strongroom.KeyService.V1;
 using StorageApi = Strongroom.Storage.V1;
 
@@ -105,8 +106,8 @@ public sealed class RunnerStack : IAsyncLifetime
         }
 
         var admin = KeyServiceAdmin();
-        await admin.CreateKeyAsync(new KeyServiceApi.CreateKeyRequest { KeyName = "requests", Kind = KeyServiceApi.KeyKind.X25519 }, cancellationToken: ct);
-        var publicKey = (await admin.GetKeyAsync(new KeyServiceApi.GetKeyRequest { KeyName = "requests" }, cancellationToken: ct)).Key;
+        await admin.CreateKeyAsync(new KeyAdminApi.CreateKeyRequest { KeyName = "requests", Kind = KeyAdminApi.KeyKind.X25519 }, cancellationToken: ct);
+        var publicKey = (await admin.GetKeyAsync(new KeyAdminApi.GetKeyRequest { KeyName = "requests" }, cancellationToken: ct)).Key;
         var pub = (await new KeyServiceApi.KeyService.KeyServiceClient(ThroughEdge("demo")).GetPublicKeyAsync(new KeyServiceApi.GetPublicKeyRequest { KeyName = "requests" }, cancellationToken: ct)).PublicKey;
         RequestKid = pub.Kid;
         using (var jwk = JsonWebKey.Parse(pub.JwkJson))
@@ -131,7 +132,7 @@ public sealed class RunnerStack : IAsyncLifetime
             try
             {
                 var phrase = (await File.ReadAllTextAsync(RepoPaths.TestData("fixtures", "studioml", "secret_phrase"), ct)).TrimEnd('\r', '\n').ToCharArray();
-                await StudioMlImport.RunAsync(KeyServiceAdmin(), "studioml", pem, phrase, ct);
+                await StudioMlImport.RunAsync(KeyServiceAdminInvoker(), "studioml", pem, phrase, ct);
                 return;
             }
             catch (RpcException ex) when (attempt < 120 && ex.StatusCode is StatusCode.FailedPrecondition or StatusCode.NotFound or StatusCode.Unavailable)
@@ -185,8 +186,10 @@ public sealed class RunnerStack : IAsyncLifetime
         }
     }
 
-    public KeyServiceApi.KeyServiceAdmin.KeyServiceAdminClient KeyServiceAdmin() =>
-        new(_operator.To(ServiceSpec.KeyService.AdminAddress(Layout), "keyservice"));
+    /// <summary>KeyAdmin on keyservice's admin listener.</summary>
+    public KeyAdminApi.KeyAdmin.KeyAdminClient KeyServiceAdmin() => new(KeyServiceAdminInvoker());
+
+    public CallInvoker KeyServiceAdminInvoker() => _operator.To(ServiceSpec.KeyService.AdminAddress(Layout), "keyservice");
 
     public RunnerAdmin.RunnerAdminClient RunnerAdmin() => new(_operator.To(ServiceSpec.Runner.AdminAddress(Layout), "runner"));
 
