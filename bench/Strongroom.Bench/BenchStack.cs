@@ -18,6 +18,7 @@ using Strongroom.Requests;
 using Strongroom.Runner.V1;
 using Strongroom.Stack;
 using Strongroom.Transport.Tls;
+using KeyAdminApi = Strongroom.KeyAdmin.V1;
 using KeyServiceApi = Strongroom.KeyService.V1;
 using StorageApi = Strongroom.Storage.V1;
 
@@ -126,9 +127,9 @@ internal sealed class BenchStack : IAsyncDisposable
         // RSA-4096 generation on a loaded machine: two minutes, not the stack's 30 s default.
         var asOperator = new ServiceConnections(Layout.Pki, "operator/admin");
         _owned.Add(asOperator);
-        var admin = new KeyServiceApi.KeyServiceAdmin.KeyServiceAdminClient(asOperator.To(Core.AdminAddress("keyservice"), "keyservice", TimeSpan.FromMinutes(2)));
+        var admin = new KeyAdminApi.KeyAdmin.KeyAdminClient(asOperator.To(Core.AdminAddress("keyservice"), "keyservice", TimeSpan.FromMinutes(2)));
         var keyService = new KeyServiceApi.KeyService.KeyServiceClient(Core.ThroughEdge("bench"));
-        await admin.CreateKeyAsync(new KeyServiceApi.CreateKeyRequest { KeyName = "studioml", Kind = KeyServiceApi.KeyKind.Rsa4096 }, cancellationToken: ct);
+        await admin.CreateKeyAsync(new KeyAdminApi.CreateKeyRequest { KeyName = "studioml", Kind = KeyAdminApi.KeyKind.Rsa4096 }, cancellationToken: ct);
         var studioMl = (await keyService.GetPublicKeyAsync(new KeyServiceApi.GetPublicKeyRequest { KeyName = "studioml" }, cancellationToken: ct)).PublicKey;
         StudioMlKey = RSA.Create();
         StudioMlKey.ImportFromPem(studioMl.SpkiPem);

@@ -2,7 +2,7 @@ using Grpc.Core;
 using Strongroom.Client;
 using Strongroom.Crypto;
 using Strongroom.Pki;
-using KeyServiceApi = Strongroom.KeyService.V1;
+using KeyAdminApi = Strongroom.KeyAdmin.V1;
 using SignerApi = Strongroom.Signer.V1;
 using StorageApi = Strongroom.Storage.V1;
 
@@ -11,18 +11,18 @@ namespace Strongroom.Operator;
 /// <summary>The operator's side of onboarding an experimenter, over admin listeners and storage directly (never the edge).</summary>
 public static class OperatorSetup
 {
-    /// <summary>Creates keyservice key <paramref name="name"/> unless it exists; returns a line saying which.</summary>
-    public static async Task<string> EnsureKeyAsync(KeyServiceApi.KeyServiceAdmin.KeyServiceAdminClient admin, string name, KeyServiceApi.KeyKind kind, CancellationToken cancellationToken)
+    /// <summary>Creates key <paramref name="name"/> on the service <paramref name="admin"/> reaches unless it exists; returns a line saying which.</summary>
+    public static async Task<string> EnsureKeyAsync(KeyAdminApi.KeyAdmin.KeyAdminClient admin, string name, KeyAdminApi.KeyKind kind, CancellationToken cancellationToken)
     {
         try
         {
-            var existing = await admin.GetKeyAsync(new KeyServiceApi.GetKeyRequest { KeyName = name }, cancellationToken: cancellationToken);
+            var existing = await admin.GetKeyAsync(new KeyAdminApi.GetKeyRequest { KeyName = name }, cancellationToken: cancellationToken);
             return $"key '{name}' exists (primary version {existing.Key.PrimaryVersion})";
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
         {
-            var created = await admin.CreateKeyAsync(new KeyServiceApi.CreateKeyRequest { KeyName = name, Kind = kind }, cancellationToken: cancellationToken);
-            return $"created {(kind == KeyServiceApi.KeyKind.Rsa4096 ? "RSA-4096" : "X25519")} key '{name}'; version 1 wrapped by {created.Key.Versions[0].KmsCryptoKeyVersion}";
+            var created = await admin.CreateKeyAsync(new KeyAdminApi.CreateKeyRequest { KeyName = name, Kind = kind }, cancellationToken: cancellationToken);
+            return $"created {(kind switch { KeyAdminApi.KeyKind.Rsa4096 => "RSA-4096", KeyAdminApi.KeyKind.Ed25519 => "Ed25519", _ => "X25519" })} key '{name}'; version 1 wrapped by {created.Key.Versions[0].KmsCryptoKeyVersion}";
         }
     }
 

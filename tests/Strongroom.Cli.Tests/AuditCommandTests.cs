@@ -15,7 +15,7 @@ public sealed class AuditCommandTests : IDisposable
         using var log = AuditTrail.Open(_path, "keyservice");
         for (var i = 0; i < entries; i++)
         {
-            log.Append(new AuditEvent("spiffe://strongroom/operator/admin", "/strongroom.keyservice.v1.KeyServiceAdmin/RotateKey", "OK", "requests", i + 1));
+            log.Append(new AuditEvent("spiffe://strongroom/operator/admin", "/strongroom.keyadmin.v1.KeyAdmin/RotateKey", "OK", "requests", i + 1));
         }
 
         return log.Head;

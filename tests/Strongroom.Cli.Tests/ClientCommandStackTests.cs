@@ -3,8 +3,9 @@ using System.Text.RegularExpressions;
 using Strongroom.Cli;
 using Strongroom.Cli.Commands;
 using Strongroom.Cli.Experimenter;
-using Strongroom.Client;
 using Strongroom.Cli.Tests.Support;
+using Strongroom.Client;
+using Strongroom.Stack;
 using Strongroom.Testing;
 
 namespace Strongroom.Cli.Tests;
@@ -176,6 +177,74 @@ public sealed class ClientCommandStackTests(CliStack stack) : IClassFixture<CliS
 
         Assert.Equal(ExitCodes.NotReady, exit);
         Assert.Contains("no record of job no-such-job", error.ToString());
+    }
+
+    /// <summary>Runs <c>strongroom key …</c> as the CLI parses it, with its output captured.</summary>
+    private static async Task<(int Code, string Output, string Error)> Key(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = await KeyCommands.Build(output, error).Parse(args).InvokeAsync(cancellationToken: Ct);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private static JsonElement[] Keys(string listJson)
+    {
+        using var doc = JsonDocument.Parse(listJson);
+        return [.. doc.RootElement.GetProperty("keys").EnumerateArray().Select(k => k.Clone())];
+    }
+
+    [Fact]
+    public async Task Key_commands_administer_keyservice_or_signer_keys_by_service_through_one_API()
+    {
+        stack.RequireReady();
+        var pki = stack.Layout.Pki;
+        var keyService = ServiceSpec.KeyService.AdminAddress(stack.Layout);
+        var signer = ServiceSpec.Signer.AdminAddress(stack.Layout);
+
+        // keyservice is the default service: the keys dev up created.
+        var (code, output, error) = await Key("list", "--pki", pki, "--admin", keyService, "--json");
+        Assert.True(code == ExitCodes.Ok, error);
+        var keys = Keys(output);
+        Assert.Contains(keys, k => k.GetProperty("keyName").GetString() == "requests" && k.GetProperty("kind").GetString() == "KEY_KIND_X25519");
+        Assert.Contains(keys, k => k.GetProperty("keyName").GetString() == "studioml" && k.GetProperty("kind").GetString() == "KEY_KIND_RSA_4096");
+
+        // The signer: same commands, Ed25519 by default.
+        (code, output, error) = await Key("create", "cli-signing", "--service", "signer", "--pki", pki, "--admin", signer, "--json");
+        Assert.True(code == ExitCodes.Ok, error);
+        using (var created = JsonDocument.Parse(output))
+        {
+            Assert.Equal("KEY_KIND_ED25519", created.RootElement.GetProperty("key").GetProperty("kind").GetString());
+            Assert.Equal("KEY_PURPOSE_JWS", created.RootElement.GetProperty("key").GetProperty("purpose").GetString());
+        }
+
+        (code, output, error) = await Key("rotate", "cli-signing", "--service", "signer", "--pki", pki, "--admin", signer, "--json");
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.Contains("\"version\": 2", output, StringComparison.Ordinal);
+
+        (code, output, error) = await Key("list", "--service", "signer", "--pki", pki, "--admin", signer, "--json");
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.Contains(Keys(output), k => k.GetProperty("keyName").GetString() == "keylog" && k.GetProperty("purpose").GetString() == "KEY_PURPOSE_LOG_CHECKPOINT");
+        Assert.DoesNotContain(Keys(output), k => k.GetProperty("keyName").GetString() == "requests");
+    }
+
+    [Fact]
+    public async Task Key_commands_name_the_service_that_refused_and_check_its_identity()
+    {
+        stack.RequireReady();
+        var pki = stack.Layout.Pki;
+        var signer = ServiceSpec.Signer.AdminAddress(stack.Layout);
+
+        var (code, _, error) = await Key("create", "cli-x25519", "--service", "signer", "--kind", "x25519", "--pki", pki, "--admin", signer);
+        Assert.Equal(ExitCodes.Failed, code);
+        Assert.StartsWith("signer: InvalidArgument", error, StringComparison.Ordinal);
+        Assert.Contains("KEY_KIND_ED25519", error, StringComparison.Ordinal);
+
+        // keyservice expected at the signer's address: the signer's certificate is refused in the handshake, so nothing is sent.
+        (code, _, error) = await Key("list", "--service", "keyservice", "--pki", pki, "--admin", signer);
+        Assert.Equal(ExitCodes.Failed, code);
+        Assert.StartsWith("keyservice: ", error, StringComparison.Ordinal);
+        Assert.Contains("remote certificate was rejected", error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -74,6 +74,9 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("/google.cloud.kms.v1.KeyManagementService/Decrypt", "kms")]
     [InlineData("/strongroom.keyservice.v1.KeyService/UnwrapMessageKey", "keyservice")]
     [InlineData("/strongroom.keyservice.v1.KeyServiceAdmin/ImportKey", "keyservice")]
+    [InlineData("/strongroom.keyadmin.v1.KeyAdmin/CreateKey", "keyservice")]
+    [InlineData("/strongroom.keyadmin.v1.KeyAdmin/ScheduleDestroyKeyVersion", "signer")]
+    [InlineData("/strongroom.signer.v1.SignerAdmin/GetLogKey", "signer")]
     [InlineData("/strongroom.signer.v1.Signer/Sign", "signer")]
     [InlineData("/strongroom.runner.v1.RunnerAdmin/CancelJob", "runner")]
     public void A_route_to_an_admin_kms_or_service_to_service_method_stops_the_edge_from_starting(string path, string service)

@@ -20,6 +20,8 @@ public sealed class RefusalTests(EdgeStack stack) : IClassFixture<EdgeStack>
     [InlineData("/strongroom.storage.v1.StorageAdmin/RequestCheckpoint")] // admin
     [InlineData("/strongroom.runner.v1.RunnerAdmin/CancelJob")] // admin
     [InlineData("/strongroom.keyservice.v1.KeyServiceAdmin/ImportKey")] // admin
+    [InlineData("/strongroom.keyadmin.v1.KeyAdmin/CreateKey")] // admin (keyservice and signer)
+    [InlineData("/strongroom.keyadmin.v1.KeyAdmin/ScheduleDestroyKeyVersion")] // admin (keyservice and signer)
     [InlineData("/google.cloud.kms.v1.KeyManagementService/Decrypt")] // kms
     [InlineData("/google.cloud.kms.v1.KeyManagementService/DestroyCryptoKeyVersion")] // kms
     [InlineData("/strongroom.storage.v1.Storage/PublishKey")] // service-to-service, served by the storage backend

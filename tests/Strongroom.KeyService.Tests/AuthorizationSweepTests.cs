@@ -10,8 +10,8 @@ using Strongroom.Pki;
 namespace Strongroom.KeyService.Tests;
 
 /// <summary>
-/// Every method of kms and keyservice (enumerated from the service descriptors, so a new method is
-/// covered automatically) called by every identity: only DESIGN.md §2's rows succeed in passing
+/// Every method of kms and keyservice, KeyAdmin included (enumerated from the service descriptors,
+/// so a new method is covered automatically) called by every identity: only DESIGN.md §2's rows succeed in passing
 /// authorization; every other identity gets PERMISSION_DENIED.
 /// </summary>
 public sealed class AuthorizationSweepTests(KeyServiceStack stack) : IClassFixture<KeyServiceStack>
@@ -23,16 +23,21 @@ public sealed class AuthorizationSweepTests(KeyServiceStack stack) : IClassFixtu
     {
         ("strongroom.keyservice.v1.KeyService", "GetPublicKey" or "ListPublicKeys") => ["kms", "keyservice", "signer", "storage", "runner", "client/alice", "operator/admin"],
         ("strongroom.keyservice.v1.KeyService", "UnwrapMessageKey" or "Decapsulate" or "CompleteRequest") => ["runner"],
-        ("strongroom.keyservice.v1.KeyServiceAdmin", _) => ["operator/admin"],
+        ("strongroom.keyservice.v1.KeyServiceAdmin" or "strongroom.keyadmin.v1.KeyAdmin", _) => ["operator/admin"],
         ("google.cloud.kms.v1.KeyManagementService", "Encrypt" or "Decrypt") => ["keyservice", "signer"],
         ("google.cloud.kms.v1.KeyManagementService", _) => ["keyservice", "signer", "operator/admin"],
         _ => throw new InvalidOperationException($"no DESIGN row for {service}/{method}: add one"),
     };
 
+    /// <summary>Everything keyservice's and kms's listeners serve; KeyAdmin is keyservice's share of the one key-admin API.</summary>
+    private static readonly ServiceDescriptor[] Services = [V1.KeyService.Descriptor, KeyServiceAdmin.Descriptor, KeyAdmin.V1.KeyAdmin.Descriptor, KeyManagementService.Descriptor];
+
+    private static readonly ServiceDescriptor[] AdminServices = [KeyServiceAdmin.Descriptor, KeyAdmin.V1.KeyAdmin.Descriptor];
+
     public static TheoryData<string, string> Methods()
     {
         var data = new TheoryData<string, string>();
-        foreach (var service in new[] { V1.KeyService.Descriptor, KeyServiceAdmin.Descriptor, KeyManagementService.Descriptor })
+        foreach (var service in Services)
         {
             foreach (var method in service.Methods)
             {
@@ -84,7 +89,7 @@ public sealed class AuthorizationSweepTests(KeyServiceStack stack) : IClassFixtu
     [Fact]
     public async Task Admin_methods_are_refused_on_the_public_listener_even_to_operators()
     {
-        foreach (var method in KeyServiceAdmin.Descriptor.Methods)
+        foreach (var method in AdminServices.SelectMany(s => s.Methods))
         {
             var status = await CallAsync(method, WorkloadIdentity.Operator("admin"), stack.KeyServicePublic, "keyservice", headers: null);
             Assert.Equal(StatusCode.PermissionDenied, status);
@@ -94,13 +99,12 @@ public sealed class AuthorizationSweepTests(KeyServiceStack stack) : IClassFixtu
     private (string Address, string Service) Listener(string service) => service switch
     {
         "strongroom.keyservice.v1.KeyService" => (stack.KeyServicePublic, "keyservice"),
-        "strongroom.keyservice.v1.KeyServiceAdmin" => (stack.KeyServiceAdmin, "keyservice"),
+        "strongroom.keyservice.v1.KeyServiceAdmin" or "strongroom.keyadmin.v1.KeyAdmin" => (stack.KeyServiceAdmin, "keyservice"),
         _ => (stack.KmsAdmin, "kms"),
     };
 
     private static MethodDescriptor Find(string service, string method) =>
-        new[] { V1.KeyService.Descriptor, KeyServiceAdmin.Descriptor, KeyManagementService.Descriptor }
-            .Single(s => s.FullName == service).Methods.Single(m => m.Name == method);
+        Services.Single(s => s.FullName == service).Methods.Single(m => m.Name == method);
 
     /// <summary>Calls the method with an empty request and returns the status (OK when it succeeded).</summary>
     private async Task<StatusCode> CallAsync(MethodDescriptor descriptor, WorkloadIdentity identity, string address, string service, Metadata? headers)

@@ -4,10 +4,12 @@ using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Data.Sqlite;
 using Strongroom.Crypto;
+using Strongroom.KeyAdmin.V1;
 using Strongroom.KeyService.Tests.Support;
 using Strongroom.KeyService.V1;
 using Strongroom.Pki;
 using Strongroom.Runner.V1;
+using KeyKind = Strongroom.KeyAdmin.V1.KeyKind;
 
 namespace Strongroom.KeyService.Tests;
 
@@ -84,9 +86,9 @@ public sealed class HpkeKeyTests(CheckedKeyServiceStack fixture) : IClassFixture
         await admin.CreateKeyAsync(new CreateKeyRequest { KeyName = "hpke-shred", Kind = KeyKind.X25519, SkipInitialVersion = true });
         // Import a key we know, so the store can be searched for the private key itself in every encoding.
         var privateKey = SecureRandom.GetBytes(32);
-        var importKey = await admin.GetImportKeyAsync(new GetImportKeyRequest());
+        var importKey = await Stack.Import().GetImportKeyAsync(new GetImportKeyRequest());
         var sealedKey = Hpke.Seal(X25519PublicKey.Import(importKey.PublicKey.Span), "strongroom/import/v1"u8, "hpke-shred"u8, privateKey);
-        await admin.ImportKeyAsync(new ImportKeyRequest
+        await Stack.Import().ImportKeyAsync(new ImportKeyRequest
         {
             KeyName = "hpke-shred", Format = ImportFormat.RawX25519, ImportKid = importKey.Kid, SetPrimary = true,
             Enc = ByteString.CopyFrom(sealedKey.EncapsulatedKey), Ciphertext = ByteString.CopyFrom(sealedKey.Ciphertext),
@@ -99,7 +101,7 @@ public sealed class HpkeKeyTests(CheckedKeyServiceStack fixture) : IClassFixture
 
         var destroyed = await admin.ScheduleDestroyKeyVersionAsync(new ScheduleDestroyKeyVersionRequest { KeyName = "hpke-shred", Version = 1 });
 
-        Assert.Equal(V1.KeyVersionState.Destroyed, destroyed.Version.State);
+        Assert.Equal(Strongroom.KeyAdmin.V1.KeyVersionState.Destroyed, destroyed.Version.State);
         var refused = await Assert.ThrowsAsync<RpcException>(() => OpenThroughKeyService(envelope));
         Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
         var kmsVersion = await Stack.KmsAs(WorkloadIdentity.Operator("admin")).GetCryptoKeyVersionAsync(new GetCryptoKeyVersionRequest { Name = destroyed.Version.KmsCryptoKeyVersion });

@@ -5,6 +5,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Strongroom.Crypto;
+using Strongroom.KeyAdmin.V1;
 using Strongroom.KeyService.Domain;
 using Strongroom.KeyService.Tests.Support;
 using Strongroom.KeyService.V1;
@@ -13,6 +14,7 @@ using Strongroom.Pki;
 using Strongroom.Requests;
 using Strongroom.Runner.V1;
 using Strongroom.Testing;
+using KeyKind = Strongroom.KeyAdmin.V1.KeyKind;
 
 namespace Strongroom.KeyService.Tests;
 
@@ -41,7 +43,7 @@ public sealed class RequestChecksTests(CheckedKeyServiceStack fixture) : IClassF
         catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
         {
             var passphrase = File.ReadAllText(Fixture("secret_phrase")).TrimEnd('\r', '\n').ToCharArray();
-            await StudioMlImport.RunAsync(Stack.Admin(), StudioMlKey, await File.ReadAllTextAsync(Fixture("studioml_message.pem")), passphrase, default);
+            await StudioMlImport.RunAsync(Stack.AdminInvoker(), StudioMlKey, await File.ReadAllTextAsync(Fixture("studioml_message.pem")), passphrase, default);
             await Stack.Admin().CreateKeyAsync(new CreateKeyRequest { KeyName = HpkeKey, Kind = KeyKind.X25519 });
         }
     }

@@ -3,11 +3,13 @@ using System.Text;
 using System.Text.Json;
 using Grpc.Core;
 using Strongroom.Crypto;
+using Strongroom.KeyAdmin.V1;
 using Strongroom.KeyService.Tests.Support;
 using Strongroom.KeyService.V1;
 using Strongroom.Operator;
 using Strongroom.Pki;
 using Strongroom.Testing;
+using KeyKind = Strongroom.KeyAdmin.V1.KeyKind;
 
 namespace Strongroom.KeyService.Tests;
 
@@ -31,7 +33,7 @@ public sealed class StudioMlKeyTests(CheckedKeyServiceStack fixture) : IClassFix
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
         {
-            await StudioMlImport.RunAsync(Stack.Admin(), KeyName, await File.ReadAllTextAsync(Fixture("studioml_message.pem")), Passphrase(), default);
+            await StudioMlImport.RunAsync(Stack.AdminInvoker(), KeyName, await File.ReadAllTextAsync(Fixture("studioml_message.pem")), Passphrase(), default);
         }
     }
 
@@ -167,7 +169,7 @@ public sealed class StudioMlKeyTests(CheckedKeyServiceStack fixture) : IClassFix
         await Stack.Admin().CreateKeyAsync(new CreateKeyRequest { KeyName = "x-import", Kind = KeyKind.X25519, SkipInitialVersion = true });
 
         var ex = await Assert.ThrowsAsync<RpcException>(() =>
-            StudioMlImport.RunAsync(Stack.Admin(), "x-import", File.ReadAllText(Fixture("studioml_message.pem")), Passphrase(), default));
+            StudioMlImport.RunAsync(Stack.AdminInvoker(), "x-import", File.ReadAllText(Fixture("studioml_message.pem")), Passphrase(), default));
 
         Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
     }
@@ -190,10 +192,10 @@ public sealed class StudioMlKeyTests(CheckedKeyServiceStack fixture) : IClassFix
     {
         var admin = Stack.Admin();
         await admin.CreateKeyAsync(new CreateKeyRequest { KeyName = "victim", Kind = KeyKind.X25519, SkipInitialVersion = true });
-        var importKey = await admin.GetImportKeyAsync(new GetImportKeyRequest());
+        var importKey = await Stack.Import().GetImportKeyAsync(new GetImportKeyRequest());
         var sealedKey = Hpke.Seal(X25519PublicKey.Import(importKey.PublicKey.Span), "strongroom/import/v1"u8, "someone-else"u8, RandomNumberGenerator.GetBytes(32));
 
-        var ex = await Assert.ThrowsAsync<RpcException>(async () => await admin.ImportKeyAsync(new ImportKeyRequest
+        var ex = await Assert.ThrowsAsync<RpcException>(async () => await Stack.Import().ImportKeyAsync(new ImportKeyRequest
         {
             KeyName = "victim", Format = ImportFormat.RawX25519, ImportKid = importKey.Kid, SetPrimary = true,
             Enc = Google.Protobuf.ByteString.CopyFrom(sealedKey.EncapsulatedKey), Ciphertext = Google.Protobuf.ByteString.CopyFrom(sealedKey.Ciphertext),

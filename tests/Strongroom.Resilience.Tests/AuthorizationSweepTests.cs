@@ -5,6 +5,7 @@ using Google.Protobuf.Reflection;
 using Grpc.Core;
 using Strongroom.Hosting.Authorization;
 using Strongroom.Resilience.Tests.Support;
+using KeyAdminApi = Strongroom.KeyAdmin.V1;
 using KeyServiceApi = Strongroom.KeyService.V1;
 using ReflectionV1 = Grpc.Reflection.V1;
 using RunnerApi = Strongroom.Runner.V1;
@@ -40,15 +41,16 @@ public sealed class AuthorizationSweepTests(ResilienceStack stack)
     private static readonly Dictionary<string, ServiceDescriptor[]> Served = new(StringComparer.Ordinal)
     {
         ["kms"] = [KeyManagementService.Descriptor],
-        ["keyservice"] = [KeyServiceApi.KeyService.Descriptor, KeyServiceApi.KeyServiceAdmin.Descriptor],
-        ["signer"] = [SignerApi.Signer.Descriptor, SignerApi.SignerAdmin.Descriptor],
+        // KeyAdmin is the one key-admin API: both key custodians serve it on their admin listeners.
+        ["keyservice"] = [KeyServiceApi.KeyService.Descriptor, KeyServiceApi.KeyServiceAdmin.Descriptor, KeyAdminApi.KeyAdmin.Descriptor],
+        ["signer"] = [SignerApi.Signer.Descriptor, SignerApi.SignerAdmin.Descriptor, KeyAdminApi.KeyAdmin.Descriptor],
         ["storage"] = [StorageApi.Storage.Descriptor, StorageApi.StorageAdmin.Descriptor],
         ["runner"] = [RunnerApi.Runner.Descriptor, RunnerApi.RunnerAdmin.Descriptor],
         ["edge"] = [],
     };
 
     private static IEnumerable<MethodDescriptor> AllMethods =>
-        Served.Values.SelectMany(s => s).Concat(Defaults).SelectMany(s => s.Methods);
+        Served.Values.SelectMany(s => s).Concat(Defaults).Distinct().SelectMany(s => s.Methods);
 
     /// <summary>One row of DESIGN.md §2 (and docs/contracts.md): who may call it, whether it is admin-listener only, whether the edge routes it.</summary>
     private sealed record Row(string[] Allowed, bool Admin, bool ClientFacing);
@@ -58,6 +60,7 @@ public sealed class AuthorizationSweepTests(ResilienceStack stack)
         ("strongroom.keyservice.v1.KeyService", "GetPublicKey" or "ListPublicKeys") => new(Any, false, true),
         ("strongroom.keyservice.v1.KeyService", "UnwrapMessageKey" or "Decapsulate" or "CompleteRequest") => new(["runner"], false, false),
         ("strongroom.keyservice.v1.KeyServiceAdmin", _) => new(Operators, true, false),
+        ("strongroom.keyadmin.v1.KeyAdmin", _) => new(Operators, true, false),
         ("strongroom.signer.v1.Signer", "Sign" or "SignStream" or "SignBatch") => new(["runner", "operator/admin"], false, false),
         ("strongroom.signer.v1.Signer", "SignCheckpoint") => new(["storage"], false, false),
         ("strongroom.signer.v1.Signer", "Verify" or "GetJwks" or "GetLatestCheckpoint") => new(Any, false, false),

@@ -6,6 +6,7 @@ using Strongroom.Crypto;
 using Strongroom.Runner.Tests.Support;
 using Strongroom.Runner.V1;
 using Strongroom.Testing;
+using KeyAdminApi = Strongroom.KeyAdmin.V1;
 using KeyServiceApi = Strongroom.KeyService.V1;
 using StorageApi = Strongroom.Storage.V1;
 
@@ -69,11 +70,11 @@ public sealed class RejectionTests(RunnerStack stack)
     public async Task A_request_sealed_to_a_destroyed_key_version_is_refused()
     {
         var admin = stack.KeyServiceAdmin();
-        await admin.CreateKeyAsync(new KeyServiceApi.CreateKeyRequest { KeyName = "doomed", Kind = KeyServiceApi.KeyKind.X25519, DestroyScheduledSeconds = 1 }, cancellationToken: Ct);
+        await admin.CreateKeyAsync(new KeyAdminApi.CreateKeyRequest { KeyName = "doomed", Kind = KeyAdminApi.KeyKind.X25519, DestroyScheduledSeconds = 1 }, cancellationToken: Ct);
         var pub = (await new KeyServiceApi.KeyService.KeyServiceClient(stack.ThroughEdge("alice")).GetPublicKeyAsync(new KeyServiceApi.GetPublicKeyRequest { KeyName = "doomed" }, cancellationToken: Ct)).PublicKey;
         await stack.WaitPublishedAsync(pub.Kid, Ct);
-        await admin.RotateKeyAsync(new KeyServiceApi.RotateKeyRequest { KeyName = "doomed" }, cancellationToken: Ct); // the primary cannot be destroyed
-        await admin.ScheduleDestroyKeyVersionAsync(new KeyServiceApi.ScheduleDestroyKeyVersionRequest { KeyName = "doomed", Version = 1 }, cancellationToken: Ct);
+        await admin.RotateKeyAsync(new KeyAdminApi.RotateKeyRequest { KeyName = "doomed" }, cancellationToken: Ct); // the primary cannot be destroyed
+        await admin.ScheduleDestroyKeyVersionAsync(new KeyAdminApi.ScheduleDestroyKeyVersionRequest { KeyName = "doomed", Version = 1 }, cancellationToken: Ct);
         using var jwk = JsonWebKey.Parse(pub.JwkJson);
         var recipient = jwk.ToX25519PublicKey();
 

@@ -9,7 +9,7 @@ using Api = Strongroom.Signer.V1;
 namespace Strongroom.Signer.Tests;
 
 /// <summary>
-/// Every signer method (enumerated from the service descriptors, so a new method is covered
+/// Every signer method, KeyAdmin included (enumerated from the service descriptors, so a new method is covered
 /// automatically) called by every identity: only DESIGN.md §2's rows pass authorization; every
 /// other identity gets PERMISSION_DENIED. The edge is never a principal.
 /// </summary>
@@ -25,11 +25,14 @@ public sealed class AuthorizationSweepTests(SignerStack stack) : IClassFixture<S
         ("strongroom.signer.v1.Signer", "Sign" or "SignStream" or "SignBatch") => ["runner", "operator/admin"],
         ("strongroom.signer.v1.Signer", "SignCheckpoint") => ["storage"],
         ("strongroom.signer.v1.Signer", "Verify" or "GetJwks" or "GetLatestCheckpoint") => Authenticated,
-        ("strongroom.signer.v1.SignerAdmin", _) => ["operator/admin"],
+        ("strongroom.signer.v1.SignerAdmin" or "strongroom.keyadmin.v1.KeyAdmin", _) => ["operator/admin"],
         _ => throw new InvalidOperationException($"no DESIGN row for {service}/{method}: add one"),
     };
 
-    private static readonly ServiceDescriptor[] Services = [Api.Signer.Descriptor, Api.SignerAdmin.Descriptor];
+    /// <summary>Everything the signer serves; KeyAdmin is its share of the one key-admin API.</summary>
+    private static readonly ServiceDescriptor[] Services = [Api.Signer.Descriptor, Api.SignerAdmin.Descriptor, KeyAdmin.V1.KeyAdmin.Descriptor];
+
+    private static readonly ServiceDescriptor[] AdminServices = [Api.SignerAdmin.Descriptor, KeyAdmin.V1.KeyAdmin.Descriptor];
 
     public static TheoryData<string, string> Methods()
     {
@@ -51,7 +54,7 @@ public sealed class AuthorizationSweepTests(SignerStack stack) : IClassFixture<S
     {
         var descriptor = Find(service, method);
         var allowed = Allowed(service, method);
-        var address = service == "strongroom.signer.v1.SignerAdmin" ? stack.SignerAdmin : stack.SignerPublic;
+        var address = AdminServices.Any(s => s.FullName == service) ? stack.SignerAdmin : stack.SignerPublic;
         var failures = new List<string>();
         foreach (var identity in Identities)
         {
@@ -71,7 +74,7 @@ public sealed class AuthorizationSweepTests(SignerStack stack) : IClassFixture<S
     {
         // No signer method is client-facing: the edge routes none of them, so no forwarded identity is believed.
         var descriptor = Find(service, method);
-        var address = service == "strongroom.signer.v1.SignerAdmin" ? stack.SignerAdmin : stack.SignerPublic;
+        var address = AdminServices.Any(s => s.FullName == service) ? stack.SignerAdmin : stack.SignerPublic;
         foreach (var claimed in new[] { "spiffe://strongroom/operator/admin", "spiffe://strongroom/runner", "spiffe://strongroom/storage", "spiffe://strongroom/client/alice" })
         {
             var headers = new Metadata { { RpcAuthorizer.ForwardedIdentityHeader, claimed } };
@@ -82,7 +85,7 @@ public sealed class AuthorizationSweepTests(SignerStack stack) : IClassFixture<S
     [Fact]
     public async Task Admin_methods_are_refused_on_the_public_listener_even_to_operators()
     {
-        foreach (var method in Api.SignerAdmin.Descriptor.Methods)
+        foreach (var method in AdminServices.SelectMany(s => s.Methods))
         {
             Assert.Equal(StatusCode.PermissionDenied, await CallAsync(method, WorkloadIdentity.Operator("admin"), stack.SignerPublic, headers: null));
         }

@@ -1,8 +1,8 @@
 using System.Text;
 using Google.Protobuf;
 using Grpc.Core;
-using Strongroom.Pki;
 using Strongroom.KeyLog;
+using Strongroom.Pki;
 using Strongroom.Signer.Tests.Support;
 using Api = Strongroom.Signer.V1;
 
@@ -63,7 +63,7 @@ public sealed class CheckpointTests(SignerStack stack) : IClassFixture<SignerSta
         var body = $"{Origin}\n{to}\n{Convert.ToBase64String(tree.Root(to))}\n";
         Assert.StartsWith(body + "\n\u2014 " + Origin + " ", signed.Checkpoint.Note, StringComparison.Ordinal);
         Assert.Equal(signed.Checkpoint.Note, body + "\n" + signed.SignatureLine);
-        var logKey = await stack.Admin().GetLogKeyAsync(new Api.GetLogKeyRequest());
+        var logKey = await stack.LogKeyAdmin().GetLogKeyAsync(new Api.GetLogKeyRequest());
         var verifier = NoteVerifierKey.Parse(logKey.NoteVerifierKey);
         Assert.Equal(Origin, verifier.Name);
         var opened = Checkpoint.Verify(signed.Checkpoint.Note, verifier, Origin);

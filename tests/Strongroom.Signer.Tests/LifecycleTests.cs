@@ -6,6 +6,7 @@ using Strongroom.KeyCustody;
 using Strongroom.Pki;
 using Strongroom.Signer.Tests.Support;
 using Api = Strongroom.Signer.V1;
+using KeyAdminApi = Strongroom.KeyAdmin.V1;
 
 namespace Strongroom.Signer.Tests;
 
@@ -21,14 +22,14 @@ public sealed class LifecycleTests(SignerStack stack) : IClassFixture<SignerStac
     public async Task A_destroyed_version_no_longer_signs_and_its_earlier_signatures_still_verify()
     {
         var admin = stack.Admin();
-        await admin.CreateKeyAsync(new Api.CreateKeyRequest { KeyName = "destroy-me", Purpose = Api.KeyPurpose.Jws });
+        await admin.CreateKeyAsync(new KeyAdminApi.CreateKeyRequest { KeyName = "destroy-me", Purpose = KeyAdminApi.KeyPurpose.Jws });
         var before = await SignAsync("destroy-me", "{\"before\":true}");
         Assert.Equal(1u, before.Version);
 
         stack.Clock.Advance(TimeSpan.FromSeconds(10));
-        var v2 = await admin.RotateKeyAsync(new Api.RotateKeyRequest { KeyName = "destroy-me" });
-        var destroyed = await admin.ScheduleDestroyKeyVersionAsync(new Api.ScheduleDestroyKeyVersionRequest { KeyName = "destroy-me", Version = 1 });
-        Assert.Equal(Api.KeyVersionState.Destroyed, destroyed.Version.State);
+        var v2 = await admin.RotateKeyAsync(new KeyAdminApi.RotateKeyRequest { KeyName = "destroy-me" });
+        var destroyed = await admin.ScheduleDestroyKeyVersionAsync(new KeyAdminApi.ScheduleDestroyKeyVersionRequest { KeyName = "destroy-me", Version = 1 });
+        Assert.Equal(KeyAdminApi.KeyVersionState.Destroyed, destroyed.Version.State);
         Assert.True(destroyed.Version.DestroyEventTime > before.IssuedAt);
 
         var after = await SignAsync("destroy-me", "{\"after\":true}");
@@ -53,7 +54,7 @@ public sealed class LifecycleTests(SignerStack stack) : IClassFixture<SignerStac
 
         // No one can bring it back to sign.
         var restore = await Assert.ThrowsAsync<RpcException>(async () =>
-            await admin.RestoreKeyVersionAsync(new Api.RestoreKeyVersionRequest { KeyName = "destroy-me", Version = 1 }));
+            await admin.RestoreKeyVersionAsync(new KeyAdminApi.RestoreKeyVersionRequest { KeyName = "destroy-me", Version = 1 }));
         Assert.Equal(StatusCode.FailedPrecondition, restore.StatusCode);
     }
 
@@ -61,12 +62,12 @@ public sealed class LifecycleTests(SignerStack stack) : IClassFixture<SignerStac
     public async Task A_revoked_versions_signatures_are_invalid_and_it_leaves_the_JWKS()
     {
         var admin = stack.Admin();
-        await admin.CreateKeyAsync(new Api.CreateKeyRequest { KeyName = "revoke-me" });
+        await admin.CreateKeyAsync(new KeyAdminApi.CreateKeyRequest { KeyName = "revoke-me" });
         var signed = await SignAsync("revoke-me", "{\"x\":1}");
-        await admin.RotateKeyAsync(new Api.RotateKeyRequest { KeyName = "revoke-me" });
+        await admin.RotateKeyAsync(new KeyAdminApi.RotateKeyRequest { KeyName = "revoke-me" });
         Assert.True((await stack.Runner.VerifyAsync(new Api.VerifyRequest { Jws = signed.Jws })).Valid);
 
-        var revoked = await admin.RevokeKeyVersionAsync(new Api.RevokeKeyVersionRequest { KeyName = "revoke-me", Version = 1, Reason = "test compromise" });
+        var revoked = await admin.RevokeKeyVersionAsync(new KeyAdminApi.RevokeKeyVersionRequest { KeyName = "revoke-me", Version = 1, Reason = "test compromise" });
         Assert.True(revoked.Version.Revoked);
         var answer = await stack.Runner.VerifyAsync(new Api.VerifyRequest { Jws = signed.Jws });
         Assert.False(answer.Valid);
@@ -80,10 +81,10 @@ public sealed class LifecycleTests(SignerStack stack) : IClassFixture<SignerStac
     public async Task Signatures_by_versions_below_the_minimum_are_refused()
     {
         var admin = stack.Admin();
-        await admin.CreateKeyAsync(new Api.CreateKeyRequest { KeyName = "minimum" });
+        await admin.CreateKeyAsync(new KeyAdminApi.CreateKeyRequest { KeyName = "minimum" });
         var v1 = await SignAsync("minimum", "{}");
-        await admin.RotateKeyAsync(new Api.RotateKeyRequest { KeyName = "minimum" });
-        await admin.SetMinimumVersionAsync(new Api.SetMinimumVersionRequest { KeyName = "minimum", MinimumVersion = 2 });
+        await admin.RotateKeyAsync(new KeyAdminApi.RotateKeyRequest { KeyName = "minimum" });
+        await admin.SetMinimumVersionAsync(new KeyAdminApi.SetMinimumVersionRequest { KeyName = "minimum", MinimumVersion = 2 });
         var answer = await stack.Runner.VerifyAsync(new Api.VerifyRequest { Jws = v1.Jws });
         Assert.Equal(Api.VerifyFailure.KeyBelowMinimumVersion, answer.Failure);
     }
@@ -92,18 +93,18 @@ public sealed class LifecycleTests(SignerStack stack) : IClassFixture<SignerStac
     public async Task Only_the_configured_log_key_may_have_the_log_purpose()
     {
         var error = await Assert.ThrowsAsync<RpcException>(async () =>
-            await stack.Admin().CreateKeyAsync(new Api.CreateKeyRequest { KeyName = "second-log", Purpose = Api.KeyPurpose.LogCheckpoint }));
+            await stack.Admin().CreateKeyAsync(new KeyAdminApi.CreateKeyRequest { KeyName = "second-log", Purpose = KeyAdminApi.KeyPurpose.LogCheckpoint }));
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
 
-        var log = await stack.Admin().GetKeyAsync(new Api.GetKeyRequest { KeyName = "keylog" });
-        Assert.Equal(Api.KeyPurpose.LogCheckpoint, log.Key.Purpose);
+        var log = await stack.Admin().GetKeyAsync(new KeyAdminApi.GetKeyRequest { KeyName = "keylog" });
+        Assert.Equal(KeyAdminApi.KeyPurpose.LogCheckpoint, log.Key.Purpose);
         Assert.StartsWith("projects/strongroom/locations/local/keyRings/signer/cryptoKeys/keylog", log.Key.KmsCryptoKey, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task The_log_keys_note_verifier_key_names_the_origin_and_its_kid_differs_from_every_JWS_kid()
     {
-        var logKey = await stack.Admin().GetLogKeyAsync(new Api.GetLogKeyRequest());
+        var logKey = await stack.LogKeyAdmin().GetLogKeyAsync(new Api.GetLogKeyRequest());
         Assert.Equal("strongroom/keylog/test", logKey.Origin);
         Assert.StartsWith("strongroom/keylog/test+", logKey.NoteVerifierKey, StringComparison.Ordinal);
         var jwks = await JwksAsync();

@@ -4,6 +4,7 @@ using Strongroom.Crypto;
 using Strongroom.KeyPublishing;
 using Strongroom.Signer.Tests.Support;
 using Api = Strongroom.Signer.V1;
+using KeyAdminApi = Strongroom.KeyAdmin.V1;
 using StorageApi = Strongroom.Storage.V1;
 
 namespace Strongroom.Signer.Tests;
@@ -29,10 +30,10 @@ public sealed class OutboxTests(SignerStack stack) : IClassFixture<SignerStack>
     public async Task Signing_works_while_storage_is_down_and_every_version_and_event_is_delivered_in_order_once_it_is_up()
     {
         var admin = stack.Admin();
-        await admin.CreateKeyAsync(new Api.CreateKeyRequest { KeyName = "published" });
-        var v2 = await admin.RotateKeyAsync(new Api.RotateKeyRequest { KeyName = "published" });
-        await admin.DisableKeyVersionAsync(new Api.DisableKeyVersionRequest { KeyName = "published", Version = 1 });
-        await admin.RevokeKeyVersionAsync(new Api.RevokeKeyVersionRequest { KeyName = "published", Version = 1, Reason = "test" });
+        await admin.CreateKeyAsync(new KeyAdminApi.CreateKeyRequest { KeyName = "published" });
+        var v2 = await admin.RotateKeyAsync(new KeyAdminApi.RotateKeyRequest { KeyName = "published" });
+        await admin.DisableKeyVersionAsync(new KeyAdminApi.DisableKeyVersionRequest { KeyName = "published", Version = 1 });
+        await admin.RevokeKeyVersionAsync(new KeyAdminApi.RevokeKeyVersionRequest { KeyName = "published", Version = 1, Reason = "test" });
         var signed = await stack.Runner.SignAsync(new Api.SignRequest { KeyName = "published", Payload = ByteString.CopyFromUtf8("{}") });
         Assert.Equal(v2.Version.Kid, signed.Kid);
 
@@ -45,7 +46,7 @@ public sealed class OutboxTests(SignerStack stack) : IClassFixture<SignerStack>
         var calls = storage.Received.Calls.ToList();
         Assert.All(calls, c => Assert.Equal("spiffe://strongroom/signer", c.Caller));
         var keys = calls.Select(c => c.Request).OfType<StorageApi.PublishKeyRequest>().ToList();
-        var versions = (await admin.GetKeyAsync(new Api.GetKeyRequest { KeyName = "published" })).Key.Versions;
+        var versions = (await admin.GetKeyAsync(new KeyAdminApi.GetKeyRequest { KeyName = "published" })).Key.Versions;
         foreach (var v in versions)
         {
             var published = Assert.Single(keys, k => k.Kid == v.Kid);
@@ -57,7 +58,7 @@ public sealed class OutboxTests(SignerStack stack) : IClassFixture<SignerStack>
             Assert.Equal(v.Kid, jwk.Thumbprint());
         }
 
-        var logKey = await admin.GetLogKeyAsync(new Api.GetLogKeyRequest());
+        var logKey = await stack.LogKeyAdmin().GetLogKeyAsync(new Api.GetLogKeyRequest());
         Assert.Equal(StorageApi.KeyKind.LogSigning, Assert.Single(keys, k => k.Kid == logKey.Kid).Kind);
 
         // A key's events come after its publication, in the order they happened.
@@ -85,9 +86,9 @@ public sealed class OutboxRecoveryTests(SignerStack stack) : IClassFixture<Signe
     [Fact]
     public async Task A_publication_storage_refuses_for_good_is_parked_and_does_not_block_the_rest()
     {
-        await stack.Admin().CreateKeyAsync(new Api.CreateKeyRequest { KeyName = "conflicting" });
-        var kid = (await stack.Admin().GetKeyAsync(new Api.GetKeyRequest { KeyName = "conflicting" })).Key.Versions[0].Kid;
-        await stack.Admin().CreateKeyAsync(new Api.CreateKeyRequest { KeyName = "after-conflict" });
+        await stack.Admin().CreateKeyAsync(new KeyAdminApi.CreateKeyRequest { KeyName = "conflicting" });
+        var kid = (await stack.Admin().GetKeyAsync(new KeyAdminApi.GetKeyRequest { KeyName = "conflicting" })).Key.Versions[0].Kid;
+        await stack.Admin().CreateKeyAsync(new KeyAdminApi.CreateKeyRequest { KeyName = "after-conflict" });
 
         await using var storage = await FakeStorage.StartAsync(stack, stack.StoragePort, r => r.Kid == kid ? StatusCode.AlreadyExists : null);
         await WaitUntilAsync(async () => (await stack.Outbox.CountsAsync(CancellationToken.None)).Pending == 0, "the outbox to drain");
@@ -99,7 +100,7 @@ public sealed class OutboxRecoveryTests(SignerStack stack) : IClassFixture<Signe
     [Fact]
     public async Task The_outbox_keeps_rows_until_delivery_and_survives_a_restart()
     {
-        await stack.Admin().CreateKeyAsync(new Api.CreateKeyRequest { KeyName = "across-restart" });
+        await stack.Admin().CreateKeyAsync(new KeyAdminApi.CreateKeyRequest { KeyName = "across-restart" });
         await stack.RestartSignerAsync();
         var (pending, _) = await stack.Outbox.CountsAsync(CancellationToken.None);
         Assert.True(pending > 0);

@@ -71,7 +71,7 @@ public sealed class SignTests(SignerStack stack) : IClassFixture<SignerStack>
             await stack.Runner.SignAsync(new Api.SignRequest { KeyName = "keylog", Payload = Payload("{}") }));
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
 
-        var logKey = await stack.Admin().GetLogKeyAsync(new Api.GetLogKeyRequest());
+        var logKey = await stack.LogKeyAdmin().GetLogKeyAsync(new Api.GetLogKeyRequest());
         var jwks = await stack.Runner.GetJwksAsync(new Api.GetJwksRequest());
         Assert.DoesNotContain(logKey.Kid, jwks.JwksJson, StringComparison.Ordinal);
         Assert.All(jwks.Keys, k => Assert.Equal(Api.KeyPurpose.Jws, k.Purpose));

@@ -6,6 +6,7 @@ using Strongroom.Client;
 using Strongroom.Crypto;
 using Strongroom.Operator;
 using Strongroom.Runner.V1;
+using KeyAdminApi = Strongroom.KeyAdmin.V1;
 using KeyServiceApi = Strongroom.KeyService.V1;
 using StorageApi = Strongroom.Storage.V1;
 
@@ -88,7 +89,7 @@ public sealed class ProvisionedStack : IAsyncDisposable
     /// <summary>Creates keyservice's X25519 request key and learns it as a client does, through the edge.</summary>
     public async Task CreateRequestKeyAsync(CancellationToken cancellationToken, string keyName = RecipientKeys.DefaultRequestKeyName)
     {
-        await KeyServiceAdmin().CreateKeyAsync(new KeyServiceApi.CreateKeyRequest { KeyName = keyName, Kind = KeyServiceApi.KeyKind.X25519 }, cancellationToken: cancellationToken);
+        await KeyServiceAdmin().CreateKeyAsync(new KeyAdminApi.CreateKeyRequest { KeyName = keyName, Kind = KeyAdminApi.KeyKind.X25519 }, cancellationToken: cancellationToken);
         var pub = (await new KeyServiceApi.KeyService.KeyServiceClient(ThroughEdge("demo")).GetPublicKeyAsync(new KeyServiceApi.GetPublicKeyRequest { KeyName = keyName }, cancellationToken: cancellationToken)).PublicKey;
         RequestKid = pub.Kid;
         using var jwk = JsonWebKey.Parse(pub.JwkJson);
@@ -103,7 +104,7 @@ public sealed class ProvisionedStack : IAsyncDisposable
         {
             try
             {
-                await StudioMlImport.RunAsync(KeyServiceAdmin(), keyName, pem, passphrase(), cancellationToken);
+                await StudioMlImport.RunAsync(KeyServiceAdminInvoker(), keyName, pem, passphrase(), cancellationToken);
                 return;
             }
             catch (RpcException ex) when (attempt < 240 && ex.StatusCode is StatusCode.FailedPrecondition or StatusCode.NotFound or StatusCode.Unavailable)
@@ -153,7 +154,11 @@ public sealed class ProvisionedStack : IAsyncDisposable
 
     public string AdminAddress(string service) => Spec(service).AdminAddress(Layout);
 
-    public KeyServiceApi.KeyServiceAdmin.KeyServiceAdminClient KeyServiceAdmin() => new(Invoker("operator/admin", AdminAddress("keyservice"), "keyservice"));
+    /// <summary>The shared key-admin API on keyservice's admin listener (the signer serves the same one).</summary>
+    public KeyAdminApi.KeyAdmin.KeyAdminClient KeyServiceAdmin() => new(KeyServiceAdminInvoker());
+
+    /// <summary>keyservice's admin listener as operator/admin (KeyAdmin, and keyservice's own KeyServiceAdmin for imports).</summary>
+    public CallInvoker KeyServiceAdminInvoker() => Invoker("operator/admin", AdminAddress("keyservice"), "keyservice");
 
     public RunnerAdmin.RunnerAdminClient RunnerAdmin() => new(Invoker("operator/admin", AdminAddress("runner"), "runner"));
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Strongroom.KeyAdmin;
 using Strongroom.KeyCustody;
 using Strongroom.KeyCustody.Kinds;
 using Strongroom.KeyPublishing;
@@ -51,6 +52,7 @@ public static class KeyServiceExtensions
         services.AddSingleton<RequestVerifier>();
         services.AddSingleton<MessageKeys>();
         services.AddSingleton<KeyImporter>();
+        services.AddKeyAdmin<KeyServiceKeyAdmin>();
         services.AddHostedService(sp => new KeyLifecycleSweeper(
             sp.GetRequiredService<KeyCustodian>(),
             sp.GetRequiredService<KeyImporter>().EnsureImportKeyAsync,
@@ -63,6 +65,7 @@ public static class KeyServiceExtensions
     {
         app.MapGrpcService<KeyServiceGrpc>();
         app.MapGrpcService<KeyServiceAdminGrpc>();
+        app.MapKeyAdmin();
         return app;
     }
 }

@@ -6,16 +6,9 @@ using Api = Strongroom.KeyService.V1;
 
 namespace Strongroom.KeyService.Grpc;
 
-/// <summary>Domain records to and from keyservice.v1 messages.</summary>
+/// <summary>Domain records to and from keyservice.v1 messages (KeyAdmin's are KeyAdminMapping's).</summary>
 internal static class Mapping
 {
-    public static string ToKind(Api.KeyKind kind) => kind switch
-    {
-        Api.KeyKind.Rsa4096 => Rsa4096Kind.KindName,
-        Api.KeyKind.X25519 => X25519Kind.KindName,
-        _ => throw StrongroomException.InvalidArgument("kind", "must be KEY_KIND_RSA_4096 or KEY_KIND_X25519"),
-    };
-
     public static Api.KeyKind ToApi(string kind) => kind switch
     {
         Rsa4096Kind.KindName => Api.KeyKind.Rsa4096,
@@ -39,37 +32,6 @@ internal static class Mapping
         Api.ImportFormat.RawX25519 => ImportEncoding.RawX25519,
         _ => throw StrongroomException.InvalidArgument("format", "must be set"),
     };
-
-    public static Api.KeyVersion ToApi(ManagedKey key, KeyVersion v, string kmsKeyRing) => new()
-    {
-        Version = (uint)v.Version,
-        State = ToApi(v.State),
-        Kid = PublicKeyView.Of(key.Kind, v).Kid,
-        KmsCryptoKeyVersion = $"{kmsKeyRing}/cryptoKeys/{key.Name}/cryptoKeyVersions/{v.KmsVersion}",
-        Imported = v.Imported,
-        Revoked = v.Revoked,
-        CreateTime = v.CreatedAt,
-        DestroyTime = v.DestroyAt ?? 0,
-        DestroyEventTime = v.DestroyedAt ?? 0,
-    };
-
-    public static Api.Key ToApi(ManagedKey key, IEnumerable<KeyVersion> versions, string kmsKeyRing)
-    {
-        var result = new Api.Key
-        {
-            KeyName = key.Name,
-            Kind = ToApi(key.Kind),
-            PrimaryVersion = (uint)key.PrimaryVersion,
-            MinimumVersion = (uint)key.MinimumVersion,
-            RotationPeriodSeconds = (long)key.RotationPeriod.TotalSeconds,
-            NextRotationTime = key.NextRotationAt,
-            DestroyScheduledSeconds = (long)key.DestroyGrace.TotalSeconds,
-            KmsCryptoKey = $"{kmsKeyRing}/cryptoKeys/{key.Name}",
-            CreateTime = key.CreatedAt,
-        };
-        result.Versions.Add(versions.Select(v => ToApi(key, v, kmsKeyRing)));
-        return result;
-    }
 
     public static Api.PublicKey ToPublicKey(ManagedKey key, KeyVersion v)
     {

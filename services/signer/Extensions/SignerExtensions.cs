@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Strongroom.KeyAdmin;
 using Strongroom.KeyCustody;
 using Strongroom.KeyCustody.Kinds;
 using Strongroom.KeyPublishing;
@@ -36,6 +37,7 @@ public static class SignerExtensions
             sp.GetRequiredService<TimeProvider>(),
             [sp.GetRequiredService<KeyPublisher>()]));
         services.AddSingleton<SignerKeys>();
+        services.AddKeyAdmin<SignerKeyAdmin>();
         services.AddSingleton<ResultSigner>();
         services.AddSingleton<CheckpointSigner>();
         services.AddHostedService(sp => new KeyLifecycleSweeper(
@@ -50,6 +52,7 @@ public static class SignerExtensions
     {
         app.MapGrpcService<SignerGrpc>();
         app.MapGrpcService<SignerAdminGrpc>();
+        app.MapKeyAdmin();
         return app;
     }
 }

@@ -148,8 +148,13 @@ public sealed class KeyServiceStack : IAsyncLifetime
 
     public V1.KeyService.KeyServiceClient Public(WorkloadIdentity identity) => new(Invoker(identity, KeyServicePublic));
 
-    public KeyServiceAdmin.KeyServiceAdminClient Admin(WorkloadIdentity? identity = null) =>
-        new(Invoker(identity ?? WorkloadIdentity.Operator("admin"), KeyServiceAdmin));
+    /// <summary>KeyAdmin, the shared key lifecycle API, on keyservice's admin listener.</summary>
+    public KeyAdmin.V1.KeyAdmin.KeyAdminClient Admin(WorkloadIdentity? identity = null) => new(AdminInvoker(identity));
+
+    /// <summary>keyservice's own admin methods (import) on the same listener.</summary>
+    public KeyServiceAdmin.KeyServiceAdminClient Import(WorkloadIdentity? identity = null) => new(AdminInvoker(identity));
+
+    public CallInvoker AdminInvoker(WorkloadIdentity? identity = null) => Invoker(identity ?? WorkloadIdentity.Operator("admin"), KeyServiceAdmin);
 
     public KeyManagementService.KeyManagementServiceClient KmsAs(WorkloadIdentity identity) =>
         new(Invoker(identity, KmsAdmin, "kms"));

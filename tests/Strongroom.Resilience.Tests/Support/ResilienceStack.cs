@@ -11,6 +11,7 @@ using Strongroom.Requests;
 using Strongroom.Runner.V1;
 using Strongroom.Stack;
 using Strongroom.Testing;
+using KeyAdminApi = Strongroom.KeyAdmin.V1;
 using KeyServiceApi = Strongroom.KeyService.V1;
 using StorageApi = Strongroom.Storage.V1;
 
@@ -136,7 +137,9 @@ public sealed class ResilienceStack : IAsyncLifetime
 
     public string AdminAddress(string service) => Core.AdminAddress(service);
 
-    public KeyServiceApi.KeyServiceAdmin.KeyServiceAdminClient KeyServiceAdmin() => Core.KeyServiceAdmin();
+    public KeyAdminApi.KeyAdmin.KeyAdminClient KeyServiceAdmin() => Core.KeyServiceAdmin();
+
+    public CallInvoker KeyServiceAdminInvoker() => Core.KeyServiceAdminInvoker();
 
     public RunnerAdmin.RunnerAdminClient RunnerAdmin() => Core.RunnerAdmin();
 

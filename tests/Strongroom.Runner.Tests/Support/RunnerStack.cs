@@ -9,6 +9,7 @@ using Strongroom.Requests;
 using Strongroom.Runner.V1;
 using Strongroom.Stack;
 using Strongroom.Testing;
+using KeyAdminApi = Strongroom.KeyAdmin.V1;
 using KeyServiceApi = Strongroom.KeyService.V1;
 using StorageApi = Strongroom.Storage.V1;
 
@@ -106,7 +107,9 @@ public sealed class RunnerStack : IAsyncLifetime
 
     public Task WaitPublishedAsync(string kid, CancellationToken ct) => Core.WaitPublishedAsync(kid, ct);
 
-    public KeyServiceApi.KeyServiceAdmin.KeyServiceAdminClient KeyServiceAdmin() => Core.KeyServiceAdmin();
+    public KeyAdminApi.KeyAdmin.KeyAdminClient KeyServiceAdmin() => Core.KeyServiceAdmin();
+
+    public CallInvoker KeyServiceAdminInvoker() => Core.KeyServiceAdminInvoker();
 
     public RunnerAdmin.RunnerAdminClient RunnerAdmin() => Core.RunnerAdmin();
 

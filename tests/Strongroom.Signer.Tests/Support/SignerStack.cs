@@ -177,7 +177,12 @@ public class SignerStack : IAsyncLifetime
 
     public Api.Signer.SignerClient Runner => Public(WorkloadIdentity.Runner);
 
-    public Api.SignerAdmin.SignerAdminClient Admin(WorkloadIdentity? identity = null) =>
+    /// <summary>KeyAdmin, the shared key lifecycle API, on the signer's admin listener.</summary>
+    public KeyAdmin.V1.KeyAdmin.KeyAdminClient Admin(WorkloadIdentity? identity = null) =>
+        new(Invoker(identity ?? WorkloadIdentity.Operator("admin"), SignerAdmin));
+
+    /// <summary>The signer's own admin method (the log key) on the same listener.</summary>
+    public Api.SignerAdmin.SignerAdminClient LogKeyAdmin(WorkloadIdentity? identity = null) =>
         new(Invoker(identity ?? WorkloadIdentity.Operator("admin"), SignerAdmin));
 
     public async ValueTask DisposeAsync()

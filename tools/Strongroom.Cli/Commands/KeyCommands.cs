@@ -4,31 +4,73 @@ using Google.Protobuf;
 using Grpc.Core;
 using Strongroom.Cli.Experimenter;
 using Strongroom.Client;
-using Strongroom.KeyService.V1;
+using Strongroom.KeyAdmin.V1;
 using Strongroom.Operator;
+using Strongroom.Stack;
+using GetPublicKeyRequest = Strongroom.KeyService.V1.GetPublicKeyRequest;
 
 namespace Strongroom.Cli.Commands;
 
-/// <summary><c>strongroom key …</c>: keyservice keys, administered as an operator over the admin listener.</summary>
+/// <summary>
+/// <c>strongroom key …</c>: the keys of keyservice or signer (<c>--service</c>), administered as an
+/// operator over that service's admin listener through the one KeyAdmin API; <c>import-studioml</c>
+/// is keyservice's own.
+/// </summary>
 public static class KeyCommands
 {
-    public static Command Build()
+    /// <summary>The services that serve KeyAdmin, each with its dev admin port: the expected server identity is the service's name.</summary>
+    public static IReadOnlyList<ServiceSpec> AdminServices { get; } = [ServiceSpec.KeyService, ServiceSpec.Signer];
+
+    /// <summary>
+    /// Where <c>--service</c> and <c>--admin</c> point: the admin address (the service's dev admin
+    /// listener unless given) and the identity its certificate must carry, so the CLI never talks
+    /// key administration to a service it did not mean.
+    /// </summary>
+    public static (string Address, string Identity) Target(string service, string? admin)
+    {
+        var spec = AdminServices.FirstOrDefault(s => s.Name == service)
+            ?? throw new ArgumentException($"--service must be {string.Join(" or ", AdminServices.Select(s => s.Name))}, not '{service}'", nameof(service));
+        return (string.IsNullOrEmpty(admin) ? $"https://127.0.0.1:{spec.DevAdminPort}" : admin, spec.Name);
+    }
+
+    /// <summary>The KeyAdmin kind for <c>--kind</c>; none means the service's usual one (keyservice X25519, signer Ed25519).</summary>
+    public static KeyKind Kind(string? kind, string service) => kind switch
+    {
+        null or "" => service == ServiceSpec.Signer.Name ? KeyKind.Ed25519 : KeyKind.X25519,
+        "rsa-4096" => KeyKind.Rsa4096,
+        "x25519" => KeyKind.X25519,
+        "ed25519" => KeyKind.Ed25519,
+        _ => KeyKind.Unspecified, // the service names the kinds it holds
+    };
+
+    public static Command Build() => Build(Console.Out, Console.Error);
+
+    public static Command Build(TextWriter output, TextWriter error)
     {
         var pki = new Option<string>("--pki") { Description = "PKI folder holding your certificate", DefaultValueFactory = _ => PkiCommands.DefaultDirectory };
         var identity = new Option<string>("--as") { Description = "Your identity (an operator)", DefaultValueFactory = _ => "operator/admin" };
-        var admin = new Option<string>("--admin") { Description = "keyservice admin listener", DefaultValueFactory = _ => "https://127.0.0.1:7412" };
+        var service = new Option<string>("--service") { Description = "Whose keys: keyservice or signer (the identity its admin listener must prove)", DefaultValueFactory = _ => ServiceSpec.KeyService.Name };
+        service.AcceptOnlyFromAmong([.. AdminServices.Select(s => s.Name)]);
+        var admin = new Option<string?>("--admin") { Description = "The service's admin listener (default: its dev port, keyservice 7412, signer 7413)" };
         var json = new Option<bool>("--json") { Description = "Print JSON" };
         var name = new Argument<string>("name") { Description = "Key name" };
         var version = new Argument<uint>("version") { Description = "Key version" };
-        var kind = new Option<string>("--kind") { Description = "rsa-4096 or x25519", DefaultValueFactory = _ => "x25519" };
-        var rotationDays = new Option<int>("--rotation-days") { Description = "Automatic rotation period in days (default 90)" };
+        var kind = new Option<string?>("--kind") { Description = "rsa-4096 or x25519 (keyservice, default x25519); ed25519 (signer, the default there)" };
+        var rotationDays = new Option<int>("--rotation-days") { Description = "Automatic rotation period in days (default 90; 0 with rotation-period turns it off)" };
         var graceSeconds = new Option<long>("--destroy-grace-seconds") { Description = "Grace before a scheduled destroy happens (default 1 day)" };
+        var reason = new Option<string>("--reason") { Description = "Why the version is revoked (key log and audit log)" };
         var pem = new Option<string>("--pem") { Description = "The StudioML runner key: PKCS#1 PEM, legacy OpenSSL encryption", Required = true };
         var passphraseFile = new Option<string>("--passphrase-file") { Description = "File holding the PEM passphrase (read locally, never sent)", Required = true };
 
-        Command Admin(string verb, string description, Func<KeyServiceAdmin.KeyServiceAdminClient, ParseResult, CancellationToken, Task<IMessage>> call, params Symbol[] symbols)
+        // One path for every key command: resolve the target, connect as the operator, print the answer.
+        Command Admin(string verb, string description, Func<CallInvoker, ParseResult, CancellationToken, Task<IMessage>> call, bool keyServiceOnly, params Symbol[] symbols)
         {
             var command = new Command(verb, description) { pki, identity, admin, json };
+            if (!keyServiceOnly)
+            {
+                command.Options.Add(service);
+            }
+
             foreach (var s in symbols)
             {
                 switch (s)
@@ -44,47 +86,52 @@ public static class KeyCommands
 
             command.SetAction(async (r, ct) =>
             {
+                var (address, expected) = Target(keyServiceOnly ? ServiceSpec.KeyService.Name : r.GetValue(service)!, r.GetValue(admin));
                 using var connections = new ServiceConnections(r.GetValue(pki)!, r.GetValue(identity)!);
-                var client = new KeyServiceAdmin.KeyServiceAdminClient(connections.To(r.GetValue(admin)!, "keyservice"));
                 try
                 {
-                    Print(await call(client, r, ct), r.GetValue(json));
+                    Print(output, await call(connections.To(address, expected), r, ct), r.GetValue(json));
                     return ExitCodes.Ok;
                 }
                 catch (RpcException ex)
                 {
-                    Console.Error.WriteLine($"keyservice: {ex.StatusCode}: {ex.Status.Detail}");
+                    error.WriteLine($"{expected}: {ex.StatusCode}: {ex.Status.Detail}");
                     return ExitCodes.Failed;
                 }
                 catch (System.Security.Cryptography.CryptographicException ex)
                 {
-                    Console.Error.WriteLine(ex.Message);
+                    error.WriteLine(ex.Message);
                     return ExitCodes.Failed;
                 }
             });
             return command;
         }
 
-        var key = new Command("key", "keyservice keys (operators, over the admin listener).")
+        Command Keys(string verb, string description, Func<KeyAdmin.V1.KeyAdmin.KeyAdminClient, ParseResult, CancellationToken, Task<IMessage>> call, params Symbol[] symbols) =>
+            Admin(verb, description, (invoker, r, ct) => call(new KeyAdmin.V1.KeyAdmin.KeyAdminClient(invoker), r, ct), keyServiceOnly: false, symbols);
+
+        var key = new Command("key", "keyservice or signer keys (operators, over the service's admin listener).")
         {
-            Admin("create", "Create a key (and its own kms CryptoKey) with version 1.", async (c, r, ct) => await c.CreateKeyAsync(new CreateKeyRequest
+            Keys("create", "Create a key (and its own kms CryptoKey) with version 1.", async (c, r, ct) => await c.CreateKeyAsync(new CreateKeyRequest
             {
                 KeyName = r.GetValue(name)!,
-                Kind = r.GetValue(kind) switch { "rsa-4096" => KeyKind.Rsa4096, "x25519" => KeyKind.X25519, _ => KeyKind.Unspecified },
+                Kind = Kind(r.GetValue(kind), r.GetValue(service)!),
                 RotationPeriodSeconds = r.GetValue(rotationDays) * 86400L,
                 DestroyScheduledSeconds = r.GetValue(graceSeconds),
             }, cancellationToken: ct), name, kind, rotationDays, graceSeconds),
-            Admin("rotate", "Add a version and make it primary.", async (c, r, ct) => await c.RotateKeyAsync(new RotateKeyRequest { KeyName = r.GetValue(name)! }, cancellationToken: ct), name),
-            Admin("get", "Show a key and its versions.", async (c, r, ct) => await c.GetKeyAsync(new GetKeyRequest { KeyName = r.GetValue(name)! }, cancellationToken: ct), name),
-            Admin("list", "List keys.", async (c, r, ct) => await c.ListKeysAsync(new ListKeysRequest(), cancellationToken: ct)),
-            Admin("disable", "Disable a (non-primary) version.", async (c, r, ct) => await c.DisableKeyVersionAsync(new DisableKeyVersionRequest { KeyName = r.GetValue(name)!, Version = r.GetValue(version) }, cancellationToken: ct), name, version),
-            Admin("enable", "Enable a disabled version.", async (c, r, ct) => await c.EnableKeyVersionAsync(new EnableKeyVersionRequest { KeyName = r.GetValue(name)!, Version = r.GetValue(version) }, cancellationToken: ct), name, version),
-            Admin("destroy", "Schedule destruction of a version (and its kms version) after the grace period.", async (c, r, ct) => await c.ScheduleDestroyKeyVersionAsync(new ScheduleDestroyKeyVersionRequest { KeyName = r.GetValue(name)!, Version = r.GetValue(version) }, cancellationToken: ct), name, version),
-            Admin("restore", "Cancel a scheduled destruction (the version comes back disabled).", async (c, r, ct) => await c.RestoreKeyVersionAsync(new RestoreKeyVersionRequest { KeyName = r.GetValue(name)!, Version = r.GetValue(version) }, cancellationToken: ct), name, version),
-            Admin("min-version", "Refuse versions below this one.", async (c, r, ct) => await c.SetMinimumVersionAsync(new SetMinimumVersionRequest { KeyName = r.GetValue(name)!, MinimumVersion = r.GetValue(version) }, cancellationToken: ct), name, version),
-            Admin("import-studioml", "Import the StudioML runner key pair from its encrypted PEM (decrypted here; only HPKE-sealed bytes are sent).", async (c, r, ct) =>
-                await StudioMlImport.RunAsync(c, r.GetValue(name)!, await File.ReadAllTextAsync(r.GetValue(pem)!, ct), (await File.ReadAllTextAsync(r.GetValue(passphraseFile)!, ct)).TrimEnd('\r', '\n').ToCharArray(), ct),
-                name, pem, passphraseFile),
+            Keys("rotate", "Add a version and make it primary.", async (c, r, ct) => await c.RotateKeyAsync(new RotateKeyRequest { KeyName = r.GetValue(name)! }, cancellationToken: ct), name),
+            Keys("get", "Show a key and its versions.", async (c, r, ct) => await c.GetKeyAsync(new GetKeyRequest { KeyName = r.GetValue(name)! }, cancellationToken: ct), name),
+            Keys("list", "List keys.", async (c, r, ct) => await c.ListKeysAsync(new ListKeysRequest(), cancellationToken: ct)),
+            Keys("disable", "Disable a (non-primary) version.", async (c, r, ct) => await c.DisableKeyVersionAsync(new DisableKeyVersionRequest { KeyName = r.GetValue(name)!, Version = r.GetValue(version) }, cancellationToken: ct), name, version),
+            Keys("enable", "Enable a disabled version.", async (c, r, ct) => await c.EnableKeyVersionAsync(new EnableKeyVersionRequest { KeyName = r.GetValue(name)!, Version = r.GetValue(version) }, cancellationToken: ct), name, version),
+            Keys("destroy", "Schedule destruction of a version (and its kms version) after the grace period.", async (c, r, ct) => await c.ScheduleDestroyKeyVersionAsync(new ScheduleDestroyKeyVersionRequest { KeyName = r.GetValue(name)!, Version = r.GetValue(version) }, cancellationToken: ct), name, version),
+            Keys("restore", "Cancel a scheduled destruction (the version comes back disabled).", async (c, r, ct) => await c.RestoreKeyVersionAsync(new RestoreKeyVersionRequest { KeyName = r.GetValue(name)!, Version = r.GetValue(version) }, cancellationToken: ct), name, version),
+            Keys("revoke", "Revoke a compromised version in the key log (and disable it); destroy it separately.", async (c, r, ct) => await c.RevokeKeyVersionAsync(new RevokeKeyVersionRequest { KeyName = r.GetValue(name)!, Version = r.GetValue(version), Reason = r.GetValue(reason) ?? "" }, cancellationToken: ct), name, version, reason),
+            Keys("min-version", "Refuse versions below this one.", async (c, r, ct) => await c.SetMinimumVersionAsync(new SetMinimumVersionRequest { KeyName = r.GetValue(name)!, MinimumVersion = r.GetValue(version) }, cancellationToken: ct), name, version),
+            Keys("rotation-period", "Change the automatic rotation period (--rotation-days 0 turns it off).", async (c, r, ct) => await c.SetRotationPeriodAsync(new SetRotationPeriodRequest { KeyName = r.GetValue(name)!, RotationPeriodSeconds = r.GetValue(rotationDays) * 86400L }, cancellationToken: ct), name, rotationDays),
+            Admin("import-studioml", "Import the StudioML runner key pair into keyservice from its encrypted PEM (decrypted here; only HPKE-sealed bytes are sent).", async (invoker, r, ct) =>
+                await StudioMlImport.RunAsync(invoker, r.GetValue(name)!, await File.ReadAllTextAsync(r.GetValue(pem)!, ct), (await File.ReadAllTextAsync(r.GetValue(passphraseFile)!, ct)).TrimEnd('\r', '\n').ToCharArray(), ct),
+                keyServiceOnly: true, name, pem, passphraseFile),
         };
         key.Subcommands.Add(BuildPem());
         return key;
@@ -148,17 +195,17 @@ public static class KeyCommands
         return ExitCodes.Ok;
     }
 
-    private static void Print(IMessage message, bool json)
+    private static void Print(TextWriter output, IMessage message, bool json)
     {
         var text = Google.Protobuf.JsonFormatter.Default.Format(message);
         if (json)
         {
-            Console.WriteLine(text);
+            output.WriteLine(text);
             return;
         }
 
         using var doc = JsonDocument.Parse(text);
-        Console.WriteLine(JsonSerializer.Serialize(doc.RootElement, PrettyJson));
+        output.WriteLine(JsonSerializer.Serialize(doc.RootElement, PrettyJson));
     }
 
     private static readonly JsonSerializerOptions PrettyJson = new() { WriteIndented = true };

@@ -5,6 +5,7 @@ using Strongroom.Client;
 using Strongroom.KeyLog;
 using Strongroom.Operator;
 using Strongroom.Stack;
+using KeyAdminApi = Strongroom.KeyAdmin.V1;
 using KeyServiceApi = Strongroom.KeyService.V1;
 using RunnerApi = Strongroom.Runner.V1;
 using StorageApi = Strongroom.Storage.V1;
@@ -59,11 +60,11 @@ public static class DevDemo
     private static async Task PrepareAsOperatorAsync(DevLayout layout, ClientFolder paths, TextWriter output, CancellationToken cancellationToken)
     {
         using var asOperator = new ServiceConnections(layout.Pki, "operator/admin");
-        var admin = new KeyServiceApi.KeyServiceAdmin.KeyServiceAdminClient(asOperator.To(ServiceSpec.KeyService.AdminAddress(layout), "keyservice", TimeSpan.FromMinutes(2)));
+        var admin = new KeyAdminApi.KeyAdmin.KeyAdminClient(asOperator.To(ServiceSpec.KeyService.AdminAddress(layout), "keyservice", TimeSpan.FromMinutes(2)));
         var storage = new StorageApi.Storage.StorageClient(asOperator.To(ServiceSpec.Storage.PublicAddress(layout), "storage"));
 
-        Step(output, "operator/admin on the keyservice admin listener: " + await OperatorSetup.EnsureKeyAsync(admin, RequestKey, KeyServiceApi.KeyKind.X25519, cancellationToken));
-        Step(output, "operator/admin on the keyservice admin listener: " + await OperatorSetup.EnsureKeyAsync(admin, StudioMlKey, KeyServiceApi.KeyKind.Rsa4096, cancellationToken));
+        Step(output, "operator/admin on the keyservice admin listener: " + await OperatorSetup.EnsureKeyAsync(admin, RequestKey, KeyAdminApi.KeyKind.X25519, cancellationToken));
+        Step(output, "operator/admin on the keyservice admin listener: " + await OperatorSetup.EnsureKeyAsync(admin, StudioMlKey, KeyAdminApi.KeyKind.Rsa4096, cancellationToken));
 
         var logKey = await OperatorSetup.FetchLogKeyAsync(asOperator, ServiceSpec.Signer.AdminAddress(layout), paths.LogVerifierKeyFile, cancellationToken);
         Step(output, $"operator/admin read the key-log verifier key on the signer admin listener (kid {logKey.Kid}) and wrote it for clients to {paths.LogVerifierKeyFile}");
@@ -94,7 +95,7 @@ public static class DevDemo
             var kids = new List<string> { signingKid, sealingKid };
             foreach (var name in new[] { RequestKey, StudioMlKey })
             {
-                var key = (await admin.GetKeyAsync(new KeyServiceApi.GetKeyRequest { KeyName = name }, cancellationToken: cancellationToken)).Key;
+                var key = (await admin.GetKeyAsync(new KeyAdminApi.GetKeyRequest { KeyName = name }, cancellationToken: cancellationToken)).Key;
                 kids.AddRange(key.Versions.Where(v => v.Version == key.PrimaryVersion).Select(v => v.Kid));
             }
 
