@@ -16,7 +16,7 @@ public sealed class KeyCacheTests
     private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(5);
 
     /// <summary>The key log as storage would answer it, changed by the test; counts the lookups.</summary>
-    private sealed class Log : IClientKeyDirectory, IServiceKeyDirectory
+    private sealed class Log : IClientKeyDirectory, IRequestKeyDirectory
     {
         public KeyState SigningState { get; set; } = KeyState.Enabled;
 
@@ -91,7 +91,7 @@ public sealed class KeyCacheTests
     {
         var clock = new ManualClock();
         var log = new Log();
-        var directory = new CachingServiceKeyDirectory(log, Ttl, clock);
+        var directory = new CachingRequestKeyDirectory(log, Ttl, clock);
         await directory.RequireRequestKeyAsync("kid-r", CancellationToken.None);
 
         log.RequestKeyEnabled = false;

@@ -115,7 +115,7 @@ public sealed class SignatureVerifierTests : IDisposable
 {
     private readonly Ed25519KeyPair _key = Ed25519KeyPair.Generate();
 
-    private string Kid => SignerKeys.KidOf(_key.PublicKey.Export());
+    private string Kid => SigningKeySet.KidOf(_key.PublicKey.Export());
 
     private string Sign(long iat, string typ = "strongroom-result") =>
         Jws.SignCompact(_key, Kid, "{}"u8, [new("typ", typ), new("runner", "spiffe://strongroom/runner"), new("iat", iat)]);

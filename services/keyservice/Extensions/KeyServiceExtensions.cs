@@ -50,7 +50,7 @@ public static class KeyServiceExtensions
             return new StorageClientKeyDirectory(new Strongroom.Storage.V1.Storage.StorageClient(invoker));
         });
         services.AddSingleton<RequestVerifier>();
-        services.AddSingleton<MessageKeys>();
+        services.AddSingleton<MessageKeyRelease>();
         services.AddSingleton<KeyImporter>();
         services.AddKeyAdmin<KeyServiceKeyAdmin>();
         services.AddHostedService(sp => new KeyLifecycleSweeper(

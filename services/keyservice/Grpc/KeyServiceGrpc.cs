@@ -9,7 +9,7 @@ using Api = Strongroom.KeyService.V1;
 namespace Strongroom.KeyService.Grpc;
 
 /// <summary>Public keys for everyone; per-message keys for the runner. Thin: the domain does the work.</summary>
-public sealed class KeyServiceGrpc(KeyCustodian custodian, MessageKeys messageKeys, KeyServiceOptions options) : Api.KeyService.KeyServiceBase
+public sealed class KeyServiceGrpc(KeyCustodian custodian, MessageKeyRelease keyRelease, KeyServiceOptions options) : Api.KeyService.KeyServiceBase
 {
     private const int MaxPageSize = 100;
 
@@ -59,7 +59,7 @@ public sealed class KeyServiceGrpc(KeyCustodian custodian, MessageKeys messageKe
     public override async Task<Api.UnwrapMessageKeyResponse> UnwrapMessageKey(Api.UnwrapMessageKeyRequest request, ServerCallContext context)
     {
         context.AuditKey(request.KeyName);
-        var (key, owner) = await messageKeys.UnwrapStudioMlAsync(
+        var (key, owner) = await keyRelease.UnwrapStudioMlAsync(
             request.KeyName, request.Payload, request.Fingerprint, request.Signature, request.ClientIdentity, context.CancellationToken);
         return new Api.UnwrapMessageKeyResponse { MessageKey = UnsafeByteOperations.UnsafeWrap(key), OwnerIdentity = owner };
     }
@@ -71,7 +71,7 @@ public sealed class KeyServiceGrpc(KeyCustodian custodian, MessageKeys messageKe
             throw StrongroomException.InvalidArgument("envelope", "required");
         }
 
-        var material = await messageKeys.DecapsulateAsync(request.Envelope, request.ClientIdentity, context.CancellationToken);
+        var material = await keyRelease.DecapsulateAsync(request.Envelope, request.ClientIdentity, context.CancellationToken);
         return new Api.DecapsulateResponse
         {
             AeadKey = UnsafeByteOperations.UnsafeWrap(material.AeadKey),
@@ -84,10 +84,10 @@ public sealed class KeyServiceGrpc(KeyCustodian custodian, MessageKeys messageKe
         switch (request.RequestCase)
         {
             case Api.CompleteRequestRequest.RequestOneofCase.StudiomlPayloadSha256:
-                await messageKeys.CompleteStudioMlAsync(request.StudiomlPayloadSha256.Span, context.CancellationToken);
+                await keyRelease.CompleteStudioMlAsync(request.StudiomlPayloadSha256.Span, context.CancellationToken);
                 break;
             case Api.CompleteRequestRequest.RequestOneofCase.Strongroom:
-                await messageKeys.CompleteStrongroomAsync(request.Strongroom.ClientIdentity, request.Strongroom.RequestId.Span, context.CancellationToken);
+                await keyRelease.CompleteStrongroomAsync(request.Strongroom.ClientIdentity, request.Strongroom.RequestId.Span, context.CancellationToken);
                 break;
             default:
                 throw StrongroomException.InvalidArgument("request", "one of studioml_payload_sha256 or strongroom is required");

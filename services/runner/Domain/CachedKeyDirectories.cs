@@ -78,7 +78,7 @@ public sealed class CachingClientKeyDirectory(IClientKeyDirectory inner, TimeSpa
 }
 
 /// <summary>keyservice's request keys as the key log says, a passed check remembered for Runner:KeyCacheTtl; refusals are never cached.</summary>
-public sealed class CachingServiceKeyDirectory(IServiceKeyDirectory inner, TimeSpan ttl, TimeProvider time) : IServiceKeyDirectory
+public sealed class CachingRequestKeyDirectory(IRequestKeyDirectory inner, TimeSpan ttl, TimeProvider time) : IRequestKeyDirectory
 {
     private static readonly object Passed = new();
     private readonly KeyLookupCache<object> _checked = new(ttl, 1_000, time);

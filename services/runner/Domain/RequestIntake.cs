@@ -20,7 +20,7 @@ public sealed class RequestIntake(
     RunnerOptions options,
     RequestVerifier verifier,
     IClientKeyDirectory clients,
-    IServiceKeyDirectory serviceKeys,
+    IRequestKeyDirectory serviceKeys,
     SqlJobQueue queue,
     JobSignal signal,
     TimeProvider time)

@@ -39,8 +39,8 @@ public static class RunnerExtensions
             new StorageClientKeyDirectory(sp.GetRequiredService<StorageApi.Storage.StorageClient>()),
             sp.GetRequiredService<RunnerOptions>().KeyCacheTtl,
             sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<IServiceKeyDirectory>(sp => new CachingServiceKeyDirectory(
-            new StorageServiceKeyDirectory(sp.GetRequiredService<StorageApi.Storage.StorageClient>()),
+        services.AddSingleton<IRequestKeyDirectory>(sp => new CachingRequestKeyDirectory(
+            new StorageRequestKeyDirectory(sp.GetRequiredService<StorageApi.Storage.StorageClient>()),
             sp.GetRequiredService<RunnerOptions>().KeyCacheTtl,
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<RequestVerifier>();

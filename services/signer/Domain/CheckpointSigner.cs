@@ -11,7 +11,7 @@ namespace Strongroom.Signer.Domain;
 /// two forks, on a truncated tree, or on another deployment's log. Proof verification and the C2SP
 /// signed-note format come from libs/Strongroom.KeyLog, shared with storage and clients.
 /// </summary>
-public sealed class CheckpointSigner(SignerKeys keys, SignerState state, SignerOptions options, TimeProvider time) : IDisposable
+public sealed class CheckpointSigner(SigningKeySet keys, SignerState state, SignerOptions options, TimeProvider time) : IDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
 

@@ -18,7 +18,7 @@ public sealed record SignBatchOutcome(IReadOnlyList<string> Jws, string Kid, str
 /// process's clock. None of them is listed in crit, and there is no request field for any header
 /// member, so a caller cannot claim another role, another runner or another time.
 /// </summary>
-public sealed class ResultSigner(SignerKeys keys, SignerOptions options, TimeProvider time)
+public sealed class ResultSigner(SigningKeySet keys, SignerOptions options, TimeProvider time)
 {
     /// <summary>A version's public key never changes, so neither does its kid (an RFC 7638 thumbprint: JSON and SHA-256 per call otherwise).</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, int), string> _kids = new();
@@ -72,7 +72,7 @@ public sealed class ResultSigner(SignerKeys keys, SignerOptions options, TimePro
         // Only the primary version signs, and the primary is always enabled: disabled, destroyed and
         // revoked versions can never be chosen here.
         using var lease = await keys.Custodian.AcquireAsync(name, null, cancellationToken);
-        var kid = _kids.GetOrAdd((name, lease.Version.Version), static (_, publicKey) => SignerKeys.KidOf(publicKey), lease.Version.PublicKey);
+        var kid = _kids.GetOrAdd((name, lease.Version.Version), static (_, publicKey) => SigningKeySet.KidOf(publicKey), lease.Version.PublicKey);
         var iat = time.GetUtcNow().ToUnixTimeSeconds();
         KeyValuePair<string, JsonNode?>[] members =
         [

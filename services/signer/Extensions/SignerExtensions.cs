@@ -27,7 +27,7 @@ public static class SignerExtensions
             WorkloadIdentity.Signer,
             sp => sp.GetRequiredService<SignerOptions>().Publishing,
             sp => sp.GetRequiredService<SignerOptions>().StatePath,
-            sp => SignerKeys.Describe(sp.GetRequiredService<SignerOptions>()));
+            sp => SigningKeySet.Describe(sp.GetRequiredService<SignerOptions>()));
         services.AddSingleton(sp => new KeyCustodian(
             sp.GetRequiredService<SqliteKeyStore>(),
             sp.GetRequiredService<IKeyEncryptionService>(),
@@ -36,13 +36,13 @@ public static class SignerExtensions
             "signer",
             sp.GetRequiredService<TimeProvider>(),
             [sp.GetRequiredService<KeyPublisher>()]));
-        services.AddSingleton<SignerKeys>();
+        services.AddSingleton<SigningKeySet>();
         services.AddKeyAdmin<SignerKeyAdmin>();
         services.AddSingleton<ResultSigner>();
         services.AddSingleton<CheckpointSigner>();
         services.AddHostedService(sp => new KeyLifecycleSweeper(
             sp.GetRequiredService<KeyCustodian>(),
-            sp.GetRequiredService<SignerKeys>().EnsureKeysAsync,
+            sp.GetRequiredService<SigningKeySet>().EnsureKeysAsync,
             sp.GetRequiredService<SignerOptions>().SweepInterval,
             sp.GetRequiredService<ILogger<KeyLifecycleSweeper>>()));
         return builder;

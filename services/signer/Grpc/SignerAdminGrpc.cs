@@ -20,7 +20,7 @@ public sealed class SignerAdminGrpc(KeyCustodian custodian, CheckpointSigner che
         {
             KeyName = options.LogKeyName,
             Version = (uint)v.Version,
-            Kid = SignerKeys.KidOf(v.PublicKey),
+            Kid = SigningKeySet.KidOf(v.PublicKey),
             NoteVerifierKey = checkpoints.VerifierKey(v.PublicKey),
             Origin = options.Origin,
         };

@@ -9,7 +9,7 @@ using Api = Strongroom.Signer.V1;
 namespace Strongroom.Signer.Grpc;
 
 /// <summary>Signing, verification, the JWKS and checkpoints. Thin: the domain does the work.</summary>
-public sealed class SignerGrpc(ResultSigner signer, SignerKeys keys, CheckpointSigner checkpoints, SignerOptions options) : Api.Signer.SignerBase
+public sealed class SignerGrpc(ResultSigner signer, SigningKeySet keys, CheckpointSigner checkpoints, SignerOptions options) : Api.Signer.SignerBase
 {
     public override async Task<Api.SignResponse> Sign(Api.SignRequest request, ServerCallContext context) =>
         await SignOneAsync(request, context);
@@ -138,7 +138,7 @@ public sealed class SignerGrpc(ResultSigner signer, SignerKeys keys, CheckpointS
     {
         // Every JWS version that is not revoked, destroyed ones included: their earlier signatures stay valid.
         var published = (await keys.ListAsync(SigningPurpose.Jws, context.CancellationToken)).Where(v => !v.Version.Revoked).ToList();
-        var response = new Api.GetJwksResponse { JwksJson = SignerKeys.JwksJson(published) };
+        var response = new Api.GetJwksResponse { JwksJson = SigningKeySet.JwksJson(published) };
         response.Keys.Add(published.Select(Mapping.ToPublicKey));
         return response;
     }

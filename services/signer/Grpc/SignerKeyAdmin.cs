@@ -8,13 +8,13 @@ using KeyPurpose = Strongroom.KeyAdmin.V1.KeyPurpose;
 namespace Strongroom.Signer.Grpc;
 
 /// <summary>signer's part of KeyAdmin: Ed25519 only, no import, the configured log key is the one LOG_CHECKPOINT key.</summary>
-public sealed class SignerKeyAdmin(SignerKeys keys, SignerOptions options, KekClient kms) : KeyAdminProfile
+public sealed class SignerKeyAdmin(SigningKeySet keys, SignerOptions options, KekClient kms) : KeyAdminProfile
 {
     public override IReadOnlyList<string> Kinds { get; } = [Ed25519Kind.KindName];
 
     public override string KmsKeyRing => kms.KeyRing;
 
-    public override string KidOf(ManagedKey key, KeyVersion version) => SignerKeys.KidOf(version.PublicKey);
+    public override string KidOf(ManagedKey key, KeyVersion version) => SigningKeySet.KidOf(version.PublicKey);
 
     public override KeyPurpose PurposeOf(string keyName) =>
         keys.PurposeOf(keyName) == SigningPurpose.LogCheckpoint ? KeyPurpose.LogCheckpoint : KeyPurpose.Jws;

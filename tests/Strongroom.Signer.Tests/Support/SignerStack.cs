@@ -107,7 +107,7 @@ public class SignerStack : IAsyncLifetime
     /// <summary>The sweeper creates the default and log keys on start; wait until both have a primary version.</summary>
     private async Task WaitForDefaultKeysAsync()
     {
-        var keys = Signer.Services.GetRequiredService<SignerKeys>();
+        var keys = Signer.Services.GetRequiredService<SigningKeySet>();
         await keys.EnsureKeysAsync(CancellationToken.None);
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)

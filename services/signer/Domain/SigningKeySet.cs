@@ -26,7 +26,7 @@ public sealed record PublicVersion(ManagedKey Key, KeyVersion Version, SigningPu
 /// The signer's keys over <see cref="KeyCustodian"/>: every key is Ed25519; the key named
 /// <see cref="SignerOptions.LogKeyName"/> is the log key and every other key is a JWS key.
 /// </summary>
-public sealed class SignerKeys(KeyCustodian custodian, SignerOptions options)
+public sealed class SigningKeySet(KeyCustodian custodian, SignerOptions options)
 {
     public KeyCustodian Custodian => custodian;
 

@@ -7,7 +7,7 @@ using StorageApi = Strongroom.Storage.V1;
 namespace Strongroom.Runner.Domain;
 
 /// <summary>Which request-decryption keys exist and may be used, as the key log says.</summary>
-public interface IServiceKeyDirectory
+public interface IRequestKeyDirectory
 {
     /// <summary>Refuses unless <paramref name="kid"/> is an enabled keyservice X25519 request key.</summary>
     Task RequireRequestKeyAsync(string kid, CancellationToken cancellationToken);
@@ -18,7 +18,7 @@ public interface IServiceKeyDirectory
 /// request-decryption key, and not disabled, destroyed or revoked since. keyservice checks the
 /// same again before it decapsulates; this check only lets the runner refuse early and clearly.
 /// </summary>
-public sealed class StorageServiceKeyDirectory(StorageApi.Storage.StorageClient storage) : IServiceKeyDirectory
+public sealed class StorageRequestKeyDirectory(StorageApi.Storage.StorageClient storage) : IRequestKeyDirectory
 {
     public async Task RequireRequestKeyAsync(string kid, CancellationToken cancellationToken)
     {

@@ -18,7 +18,7 @@ public sealed record HpkeMessageKeyMaterial(byte[] AeadKey, byte[] BaseNonce);
 /// specific errors; from the private-key operation on, nothing fails and nothing says which version
 /// worked, so keyservice is no decryption oracle (DESIGN §3.1, §3.2).
 /// </summary>
-public sealed class MessageKeys(KeyCustodian custodian, KeyServiceOptions options, RequestVerifier verifier, RequestLedger ledger, TimeProvider time)
+public sealed class MessageKeyRelease(KeyCustodian custodian, KeyServiceOptions options, RequestVerifier verifier, RequestLedger ledger, TimeProvider time)
 {
     /// <summary>Expired ledger rows are garbage (expired envelopes are refused before the ledger); sweeping them on every call scanned the table.</summary>
     private static readonly TimeSpan PurgeInterval = TimeSpan.FromMinutes(1);
