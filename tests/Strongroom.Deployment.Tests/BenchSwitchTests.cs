@@ -11,10 +11,11 @@ namespace Strongroom.Deployment.Tests;
 /// </summary>
 public sealed partial class BenchSwitchTests
 {
-    /// <summary>Every file a deployment is made from: compose, deploy/ (k8s, compose init, Pulumi), the Dockerfiles and the services' shipped appsettings.</summary>
+    /// <summary>Every file a deployment is made from: compose, the Dockerfile, deploy/ (k8s, compose init, Pulumi) and the services' shipped appsettings.</summary>
     private static IEnumerable<string> DeploymentInputs()
     {
         yield return DeploymentFiles.Compose;
+        yield return DeploymentFiles.Dockerfile;
         var deploy = Path.Combine(RepoPaths.Root, "deploy");
         foreach (var file in Directory.EnumerateFiles(deploy, "*", SearchOption.AllDirectories))
         {
@@ -27,7 +28,7 @@ public sealed partial class BenchSwitchTests
 
         foreach (var service in Directory.EnumerateDirectories(Path.Combine(RepoPaths.Root, "services")))
         {
-            foreach (var file in Directory.EnumerateFiles(service, "appsettings*.json").Append(Path.Combine(service, "Dockerfile")).Where(File.Exists))
+            foreach (var file in Directory.EnumerateFiles(service, "appsettings*.json"))
             {
                 yield return file;
             }
@@ -44,6 +45,7 @@ public sealed partial class BenchSwitchTests
         var inputs = DeploymentInputs().ToList();
         Assert.Contains(inputs, f => f.EndsWith(Path.Combine("k8s", "edge.yaml"), StringComparison.Ordinal));
         Assert.Contains(inputs, f => f.EndsWith(Path.Combine("runner", "appsettings.json"), StringComparison.Ordinal));
+        Assert.Contains(DeploymentFiles.Dockerfile, inputs);
 
         var offending = inputs
             .SelectMany(f => File.ReadLines(f).Select((line, i) => (File: f, Line: i + 1, Text: line)))
@@ -61,7 +63,8 @@ public sealed partial class BenchSwitchTests
         var sources = roots
             .SelectMany(r => Directory.EnumerateFiles(r, "*", SearchOption.AllDirectories))
             .Where(f => !Path.GetRelativePath(RepoPaths.Root, f).Split(Path.DirectorySeparatorChar).Any(part => part is "bin" or "obj"))
-            .Where(f => Path.GetExtension(f) is ".cs" or ".csproj" or ".json" or ".proto" || Path.GetFileName(f) == "Dockerfile")
+            .Where(f => Path.GetExtension(f) is ".cs" or ".csproj" or ".json" or ".proto")
+            .Append(DeploymentFiles.Dockerfile)
             .ToList();
         Assert.Contains(sources, f => f.EndsWith(Path.Combine("runner", "Domain", "JobProcessor.cs"), StringComparison.Ordinal));
 
@@ -79,8 +82,8 @@ public sealed partial class BenchSwitchTests
     [InlineData("runner")]
     public void The_edge_and_runner_images_run_in_production_where_both_switches_are_refused_at_start(string service)
     {
-        var dockerfile = File.ReadAllText(DeploymentFiles.Dockerfile(service));
+        var image = DockerImages.Built(service);
 
-        Assert.Contains("DOTNET_ENVIRONMENT=Production", dockerfile, StringComparison.Ordinal);
+        Assert.Contains(image.FinalStage, i => i.Keyword == "ENV" && i.Arguments.Split(' ').Contains("DOTNET_ENVIRONMENT=Production", StringComparer.Ordinal));
     }
 }

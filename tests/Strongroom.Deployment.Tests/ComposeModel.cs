@@ -13,6 +13,12 @@ public sealed class ComposeService
 
     public string? Dockerfile { get; init; }
 
+    /// <summary>The Dockerfile stage built (<c>build.target</c>).</summary>
+    public string? Target { get; init; }
+
+    /// <summary><c>build.args</c> (map or KEY=value list).</summary>
+    public IReadOnlyDictionary<string, string> BuildArgs { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
     public string? User { get; init; }
 
     public bool ReadOnlyRoot { get; init; }
@@ -95,6 +101,8 @@ public sealed class ComposeFile
         {
             Name = name,
             Dockerfile = build is null ? null : Scalar(build, "dockerfile"),
+            Target = build is null ? null : Scalar(build, "target"),
+            BuildArgs = build is null ? new Dictionary<string, string>(StringComparer.Ordinal) : KeyValues(build, "args"),
             User = Scalar(s, "user"),
             ReadOnlyRoot = IsTrue(s, "read_only"),
             Privileged = IsTrue(s, "privileged"),
@@ -135,10 +143,13 @@ public sealed class ComposeFile
         return new ComposeMount(source, target, readOnly, named);
     }
 
-    private static Dictionary<string, string> ParseEnvironment(Dictionary<string, object?> s)
+    private static Dictionary<string, string> ParseEnvironment(Dictionary<string, object?> s) => KeyValues(s, "environment");
+
+    /// <summary>A map or a KEY=value list, as compose allows for environment and build args.</summary>
+    private static Dictionary<string, string> KeyValues(Dictionary<string, object?> s, string key)
     {
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (!s.TryGetValue("environment", out var e) || e is null)
+        if (!s.TryGetValue(key, out var e) || e is null)
         {
             return env;
         }

@@ -48,8 +48,8 @@ public sealed class ComposeTests
         foreach (var s in Compose().Services.Values)
         {
             Assert.NotNull(s.Dockerfile);
-            var dockerfile = DockerfileText.Load(s.Dockerfile);
-            Assert.True(ComposeRules.IsNonRootUser(dockerfile.FinalUser), $"{s.Dockerfile}: USER {dockerfile.FinalUser}");
+            var image = DockerImages.Built(s.Name);
+            Assert.True(ComposeRules.IsNonRootUser(image.FinalUser), $"{image.Path}: USER {image.FinalUser}");
         }
     }
 

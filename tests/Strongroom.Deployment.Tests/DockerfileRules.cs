@@ -4,77 +4,6 @@ using Strongroom.Testing;
 
 namespace Strongroom.Deployment.Tests;
 
-/// <summary>One Dockerfile instruction (continuation lines joined).</summary>
-public sealed record DockerInstruction(int Index, string Keyword, string Arguments);
-
-/// <summary>A Dockerfile as instructions, enough to check how it builds without Docker.</summary>
-public sealed class DockerfileText
-{
-    public required string Path { get; init; }
-
-    public required IReadOnlyList<DockerInstruction> Instructions { get; init; }
-
-    public static DockerfileText Load(string repoRelativePath) =>
-        Parse(repoRelativePath, File.ReadAllText(System.IO.Path.Combine(RepoPaths.Root, repoRelativePath)));
-
-    public static DockerfileText Parse(string path, string text)
-    {
-        var instructions = new List<DockerInstruction>();
-        var current = "";
-        foreach (var raw in text.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n'))
-        {
-            var line = raw.Trim();
-            if (current.Length == 0 && (line.Length == 0 || line.StartsWith('#')))
-            {
-                continue;
-            }
-
-            if (line.StartsWith('#'))
-            {
-                continue;
-            }
-
-            current += (current.Length > 0 ? " " : "") + line.TrimEnd('\\').Trim();
-            if (!line.EndsWith('\\'))
-            {
-                Add(current);
-                current = "";
-            }
-        }
-
-        if (current.Length > 0)
-        {
-            Add(current);
-        }
-
-        return new DockerfileText { Path = path, Instructions = instructions };
-
-        void Add(string instruction)
-        {
-            var space = instruction.IndexOf(' ', StringComparison.Ordinal);
-            var keyword = (space < 0 ? instruction : instruction[..space]).ToUpperInvariant();
-            instructions.Add(new DockerInstruction(instructions.Count, keyword, space < 0 ? "" : instruction[(space + 1)..].Trim()));
-        }
-    }
-
-    public IEnumerable<DockerInstruction> All(string keyword) => Instructions.Where(i => i.Keyword == keyword);
-
-    public string? FinalUser => FinalStage.LastOrDefault(i => i.Keyword == "USER")?.Arguments;
-
-    /// <summary>The instructions of the last stage (what the image is).</summary>
-    public IEnumerable<DockerInstruction> FinalStage => Instructions.Skip(Math.Max(0, Instructions.ToList().FindLastIndex(i => i.Keyword == "FROM")));
-
-    public DockerInstruction? Run(string prefix) => All("RUN").FirstOrDefault(i => i.Arguments.StartsWith(prefix, StringComparison.Ordinal));
-
-    /// <summary>COPY sources from the build context (not --from another stage).</summary>
-    public IEnumerable<(DockerInstruction Copy, string Source)> CopySources() =>
-        from copy in All("COPY")
-        let words = copy.Arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries)
-        where !words.Any(w => w.StartsWith("--from", StringComparison.Ordinal))
-        from source in words.Where(w => !w.StartsWith("--", StringComparison.Ordinal)).SkipLast(1)
-        select (copy, source);
-}
-
 /// <summary>What every Strongroom Dockerfile must do; each rule returns its violations.</summary>
 public static partial class DockerfileRules
 {
@@ -107,11 +36,13 @@ public static partial class DockerfileRules
     }
 
     /// <summary>
-    /// The restore layer: before <c>dotnet restore</c> only restore inputs and exactly the project
-    /// files of the published project's reference closure (paths kept) are copied; then the
-    /// sources; then <c>dotnet publish -c Release --no-restore -o /app</c>.
+    /// The restore layer: before <c>dotnet restore</c> only restore inputs and project files (paths
+    /// kept) are copied: every project of the published project's reference closure, and besides
+    /// them only projects another image needs (<paramref name="sharedProjects"/>: the layers are
+    /// shared); then the sources; then <c>dotnet publish -c Release --no-restore -o /app</c> of the
+    /// same project (its file, or its folder when that holds no other project file).
     /// </summary>
-    public static IReadOnlyList<string> RestoreLayer(DockerfileText d, string project)
+    public static IReadOnlyList<string> RestoreLayer(DockerfileText d, string project, IReadOnlySet<string> sharedProjects)
     {
         var problems = new List<string>();
         var restore = d.Run("dotnet restore ");
@@ -121,12 +52,13 @@ public static partial class DockerfileRules
             return [$"{d.Path}: needs RUN dotnet restore and RUN dotnet publish"];
         }
 
-        if (restore.Arguments != "dotnet restore " + project)
+        var restored = restore.Arguments["dotnet restore ".Length..];
+        if (!Names(restored, project))
         {
-            problems.Add($"{d.Path}: restores '{restore.Arguments}', not {project}");
+            problems.Add($"{d.Path}: restores '{restored}', not {project}");
         }
 
-        if (publish.Arguments != $"dotnet publish {project} -c Release --no-restore -o /app")
+        if (publish.Arguments != $"dotnet publish {restored} -c Release --no-restore -o /app" || !Names(restored, project))
         {
             problems.Add($"{d.Path}: publish line '{publish.Arguments}' is not 'dotnet publish {project} -c Release --no-restore -o /app'");
         }
@@ -146,16 +78,16 @@ public static partial class DockerfileRules
             }
         }
 
-        var copiedProjects = beforeRestore.Select(c => c.Source).Where(s => s.EndsWith(".csproj", StringComparison.Ordinal)).ToHashSet(StringComparer.Ordinal);
+        var copiedProjects = beforeRestore.Select(c => c.Source).Where(s => s.EndsWith(".csproj", StringComparison.Ordinal)).SelectMany(Expand).ToHashSet(StringComparer.Ordinal);
         var closure = ProjectClosure(project);
         foreach (var missing in closure.Except(copiedProjects).Order(StringComparer.Ordinal))
         {
             problems.Add($"{d.Path}: {missing} is referenced but not copied before the restore");
         }
 
-        foreach (var extra in copiedProjects.Except(closure).Order(StringComparer.Ordinal))
+        foreach (var extra in copiedProjects.Except(closure).Except(sharedProjects).Order(StringComparer.Ordinal))
         {
-            problems.Add($"{d.Path}: {extra} is copied for the restore but not referenced");
+            problems.Add($"{d.Path}: {extra} is copied for the restore but no image references it");
         }
 
         foreach (var input in RestoreInputs.Where(i => !beforeRestore.Any(c => c.Source == i)))
@@ -173,7 +105,64 @@ public static partial class DockerfileRules
         }
 
         return problems;
+
+        // dotnet restore/publish take a project file, or a folder holding exactly one.
+        static bool Names(string argument, string project) =>
+            argument == project
+            || (argument.TrimEnd('/') == System.IO.Path.GetDirectoryName(project)?.Replace('\\', '/') && Expand(argument.TrimEnd('/') + "/*.csproj").SequenceEqual([project]));
     }
+
+    /// <summary>
+    /// The data folder: /var/lib/strongroom/<paramref name="service"/>, created in the image, owned by
+    /// the image's user and 0700, with the audit log in it and the service's identity set; so a
+    /// new named volume takes that owner and mode over and no other uid can read the store.
+    /// </summary>
+    public static IReadOnlyList<string> DataFolder(DockerfileText d, string service)
+    {
+        var folder = "/var/lib/strongroom/" + service;
+        var commands = d.FinalStage.Where(i => i.Keyword == "RUN").SelectMany(r => r.Arguments.Split("&&", StringSplitOptions.TrimEntries)).ToHashSet(StringComparer.Ordinal);
+        var env = d.FinalStage.Where(i => i.Keyword == "ENV").SelectMany(e => e.Arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToHashSet(StringComparer.Ordinal);
+        string[] expected =
+        [
+            $"mkdir -p {folder}", $"chown {d.FinalUser} {folder}", $"chmod 0700 {folder}",
+            $"Strongroom__Audit__Path={folder}/audit.log", $"Strongroom__Identity={service}",
+        ];
+        return expected.Where(e => !commands.Contains(e) && !env.Contains(e)).Select(e => $"{d.Path}: the final stage lacks '{e}'").ToList();
+    }
+
+    /// <summary>The final stage copies the published app into /app and starts the project's assembly from it.</summary>
+    public static IReadOnlyList<string> StartsAssembly(DockerfileText d, string assembly)
+    {
+        var problems = new List<string>();
+        var copiesApp = d.FinalStage.Any(c => c.Keyword == "COPY" && c.Arguments.StartsWith("--from=", StringComparison.Ordinal)
+            && (c.Arguments.EndsWith(" /app /app/", StringComparison.Ordinal) || (c.Arguments.EndsWith(" /app ./", StringComparison.Ordinal) && WorkdirAt(c) == "/app")));
+        if (!copiesApp)
+        {
+            problems.Add($"{d.Path}: the final stage does not copy the published /app into /app");
+        }
+
+        var entry = d.FinalStage.LastOrDefault(i => i.Keyword == "ENTRYPOINT")?.Arguments;
+        if (entry != $"[\"dotnet\", \"/app/{assembly}.dll\"]")
+        {
+            problems.Add($"{d.Path}: ENTRYPOINT is '{entry}', not [\"dotnet\", \"/app/{assembly}.dll\"]");
+        }
+
+        return problems;
+
+        string? WorkdirAt(DockerInstruction copy) => d.FinalStage.LastOrDefault(i => i.Keyword == "WORKDIR" && i.Index < copy.Index)?.Arguments;
+    }
+
+    /// <summary>The image EXPOSEs exactly the ports its service listens on beyond loopback.</summary>
+    public static IReadOnlyList<string> Exposes(DockerfileText d, IEnumerable<string> ports)
+    {
+        var exposed = d.FinalStage.Where(i => i.Keyword == "EXPOSE").SelectMany(e => e.Arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Order(StringComparer.Ordinal).ToList();
+        var expected = ports.Distinct().Order(StringComparer.Ordinal).ToList();
+        return exposed.SequenceEqual(expected) ? [] : [$"{d.Path}: EXPOSE {string.Join(' ', exposed)}, not {string.Join(' ', expected)}"];
+    }
+
+    /// <summary>Every build arg given is declared by the image (Docker only warns about the rest and builds with the defaults).</summary>
+    public static IReadOnlyList<string> BuildArgsDeclared(DockerfileText image, IReadOnlyDictionary<string, string> buildArgs) =>
+        buildArgs.Keys.Where(k => !image.DeclaredArgs.Contains(k)).Order(StringComparer.Ordinal).Select(k => $"{image.Path}: build arg {k} is declared by no stage it builds").ToList();
 
     /// <summary>The image runs as a non-root user.</summary>
     public static IReadOnlyList<string> NonRoot(DockerfileText d) =>
@@ -200,24 +189,47 @@ public static partial class DockerfileRules
             : [$"{d.Path}: the HEALTHCHECK probes port {url.Groups[1].Value} but the image does not set {listener}"];
     }
 
-    /// <summary>Every COPY source exists in the repository and is not excluded from the build context by .dockerignore.</summary>
+    /// <summary>Every COPY source exists in the repository (a wildcard matches a file) and is not excluded from the build context by .dockerignore.</summary>
     public static IReadOnlyList<string> CopySourcesExist(DockerfileText d, string repoRoot, IReadOnlyList<string> dockerIgnore)
     {
         var problems = new List<string>();
         foreach (var (_, source) in d.CopySources())
         {
-            var full = Path.Combine(repoRoot, source);
-            if (!File.Exists(full) && !Directory.Exists(full))
+            var files = Expand(source, repoRoot);
+            if (files.Count == 0)
             {
                 problems.Add($"{d.Path}: COPY source {source} does not exist");
             }
-            else if (Ignored(source, dockerIgnore) is { } pattern)
+
+            foreach (var pattern in files.Select(f => Ignored(f, dockerIgnore)).OfType<string>().Distinct())
             {
                 problems.Add($"{d.Path}: COPY source {source} is excluded by .dockerignore ({pattern})");
             }
         }
 
         return problems;
+    }
+
+    /// <summary>
+    /// The repository paths a COPY source names: itself if it exists, or for a wildcard in its last
+    /// segment (all COPY's wildcards keep of the path is that folder) the files matching it.
+    /// </summary>
+    public static IReadOnlyList<string> Expand(string source) => Expand(source, RepoPaths.Root);
+
+    private static List<string> Expand(string source, string repoRoot)
+    {
+        var slash = source.LastIndexOf('/');
+        var (folder, name) = (source[..(slash + 1)], source[(slash + 1)..]);
+        if (!name.Contains('*', StringComparison.Ordinal))
+        {
+            var full = Path.Combine(repoRoot, source);
+            return File.Exists(full) || Directory.Exists(full) ? [source] : [];
+        }
+
+        var directory = Path.Combine(repoRoot, folder);
+        return Directory.Exists(directory)
+            ? Directory.EnumerateFiles(directory, name).Select(f => folder + Path.GetFileName(f)).Order(StringComparer.Ordinal).ToList()
+            : [];
     }
 
     /// <summary>The .dockerignore pattern that excludes <paramref name="path"/> or a folder above it, if any.</summary>

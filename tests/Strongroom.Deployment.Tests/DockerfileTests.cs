@@ -5,103 +5,128 @@ namespace Strongroom.Deployment.Tests;
 
 /// <summary>
 /// Every image builds the way DESIGN §8 asks: multi-stage, restore layer cached, non-root, health
-/// check, every COPY source in the build context. No Docker engine here: the files are read, and
-/// scripts/check-containers.sh runs their restore and publish commands for real.
+/// check, every COPY source in the build context. All seven are stages of the one root Dockerfile;
+/// each rule reads the image compose builds (its target, its build args), so a rule holds per
+/// image, not per file. No Docker engine here: the file is read, and scripts/check-containers.sh
+/// runs each image's restore and publish commands for real.
 /// </summary>
 public sealed class DockerfileTests
 {
-    private const string AspNet = "mcr.microsoft.com/dotnet/aspnet:10.0";
+    public static TheoryData<string> Images() => [.. DockerImages.Expected.Keys];
 
-    public static TheoryData<string, string, string> Images() => new()
-    {
-        { "services/kms/Dockerfile", "services/kms/Strongroom.Kms.csproj", AspNet },
-        { "services/keyservice/Dockerfile", "services/keyservice/Strongroom.KeyService.csproj", AspNet },
-        { "services/signer/Dockerfile", "services/signer/Strongroom.Signer.csproj", AspNet },
-        { "services/storage/Dockerfile", "services/storage/Strongroom.Storage.csproj", AspNet },
-        { "services/runner/Dockerfile", "services/runner/Strongroom.Runner.csproj", AspNet },
-        { "services/edge/Dockerfile", "services/edge/Strongroom.Edge.csproj", AspNet },
-        { "tools/Strongroom.Cli/Dockerfile", "tools/Strongroom.Cli/Strongroom.Cli.csproj", "mcr.microsoft.com/dotnet/runtime:10.0" },
-    };
+    public static TheoryData<string> Services() => [.. CallGraph.Services];
+
+    public static TheoryData<string> ServicesButTheRunner() => [.. CallGraph.Services.Where(s => s != "runner")];
 
     [Theory]
     [MemberData(nameof(Images))]
-    public void Built_in_the_sdk_and_run_in_a_runtime_image(string dockerfile, string project, string runtime)
-    {
-        _ = project;
-        Assert.Empty(DockerfileRules.MultiStage(DockerfileText.Load(dockerfile), runtime));
-    }
+    public void Built_in_the_sdk_and_run_in_a_runtime_image(string image) =>
+        Assert.Empty(DockerfileRules.MultiStage(DockerImages.Built(image), DockerImages.Expected[image].Runtime));
 
     [Theory]
     [MemberData(nameof(Images))]
-    public void Restores_from_project_files_alone_before_copying_sources_then_publishes_Release_without_restoring(string dockerfile, string project, string runtime)
-    {
-        _ = runtime;
-        Assert.Empty(DockerfileRules.RestoreLayer(DockerfileText.Load(dockerfile), project));
-    }
+    public void Restores_from_project_files_alone_before_copying_sources_then_publishes_Release_without_restoring(string image) =>
+        Assert.Empty(DockerfileRules.RestoreLayer(DockerImages.Built(image), DockerImages.Expected[image].Project, DockerImages.SharedProjects));
 
     [Theory]
     [MemberData(nameof(Images))]
-    public void Runs_as_a_non_root_user(string dockerfile, string project, string runtime)
-    {
-        _ = (project, runtime);
-        Assert.Empty(DockerfileRules.NonRoot(DockerfileText.Load(dockerfile)));
-    }
+    public void Runs_as_a_non_root_user(string image) => Assert.Empty(DockerfileRules.NonRoot(DockerImages.Built(image)));
 
     [Theory]
     [MemberData(nameof(Images))]
-    public void Every_COPY_source_exists_and_is_in_the_build_context(string dockerfile, string project, string runtime)
+    public void Every_COPY_source_exists_and_is_in_the_build_context(string image)
     {
-        _ = (project, runtime);
-        var d = DockerfileText.Load(dockerfile);
+        var d = DockerImages.Built(image);
         Assert.NotEmpty(d.CopySources());
         Assert.Empty(DockerfileRules.CopySourcesExist(d, RepoPaths.Root, DockerfileRules.DockerIgnorePatterns(RepoPaths.Root)));
     }
 
     [Theory]
     [MemberData(nameof(Images))]
-    public void Starts_the_assembly_its_project_publishes(string dockerfile, string project, string runtime)
+    public void Starts_the_assembly_its_project_publishes(string image) =>
+        Assert.Empty(DockerfileRules.StartsAssembly(DockerImages.Built(image), DockerfileRules.AssemblyName(DockerImages.Expected[image].Project)));
+
+    [Theory]
+    [MemberData(nameof(Images))]
+    public void Declares_every_build_arg_compose_passes(string image)
     {
-        _ = runtime;
-        var entry = DockerfileText.Load(dockerfile).All("ENTRYPOINT").Last().Arguments;
-        Assert.Equal($"[\"dotnet\", \"/app/{DockerfileRules.AssemblyName(project)}.dll\"]", entry);
+        var build = DockerImages.Build(image);
+        Assert.NotEmpty(build.BuildArgs);
+        Assert.Empty(DockerfileRules.BuildArgsDeclared(DockerImages.Built(image), build.BuildArgs));
     }
 
     [Theory]
-    [InlineData("kms")]
-    [InlineData("keyservice")]
-    [InlineData("signer")]
-    [InlineData("storage")]
-    [InlineData("runner")]
-    [InlineData("edge")]
-    public void Every_service_image_has_a_health_check_on_its_loopback_probe_listener(string service)
+    [MemberData(nameof(Services))]
+    public void Every_service_image_has_a_health_check_on_its_loopback_probe_listener(string service) =>
+        Assert.Empty(DockerfileRules.HealthCheck(DockerImages.Built(service)));
+
+    [Theory]
+    [MemberData(nameof(Services))]
+    public void Every_service_image_has_its_identity_and_a_0700_data_folder_owned_by_its_user(string service) =>
+        Assert.Empty(DockerfileRules.DataFolder(DockerImages.Built(service), service));
+
+    [Theory]
+    [MemberData(nameof(Services))]
+    public void Every_service_image_exposes_exactly_the_ports_compose_has_it_listen_on(string service)
     {
-        var d = DockerfileText.Load($"services/{service}/Dockerfile");
-        Assert.Empty(DockerfileRules.HealthCheck(d));
-        Assert.Contains(d.FinalStage, i => i.Keyword == "ENV" && i.Arguments.Contains($"Strongroom__Identity={service}", StringComparison.Ordinal));
+        var ports = DockerImages.Build(service).Environment.Values
+            .Where(v => v.StartsWith("0.0.0.0:", StringComparison.Ordinal))
+            .Select(v => v["0.0.0.0:".Length..])
+            .ToList();
+        Assert.NotEmpty(ports);
+        Assert.Empty(DockerfileRules.Exposes(DockerImages.Built(service), ports));
     }
 
     [Fact]
-    public void Compose_builds_each_service_from_its_own_Dockerfile()
+    public void Compose_builds_every_image_from_the_one_Dockerfile_at_its_own_target()
     {
         var compose = ComposeFile.Parse(File.ReadAllText(DeploymentFiles.Compose));
         foreach (var s in CallGraph.Services)
         {
-            Assert.Equal($"services/{s}/Dockerfile", compose.Services[s].Dockerfile);
-            Assert.True(File.Exists(DeploymentFiles.Dockerfile(s)));
+            Assert.Equal(DeploymentFiles.DockerfilePath, compose.Services[s].Dockerfile);
+            Assert.Equal(s, compose.Services[s].Target);
+            Assert.Equal(new Dictionary<string, string> { ["SERVICE"] = s }, compose.Services[s].BuildArgs);
         }
 
-        Assert.Equal("tools/Strongroom.Cli/Dockerfile", compose.Services[CallGraph.OperatorTool].Dockerfile);
+        var cli = compose.Services[CallGraph.OperatorTool];
+        Assert.Equal((DeploymentFiles.DockerfilePath, CallGraph.OperatorTool), (cli.Dockerfile, cli.Target));
+        Assert.Equal(new Dictionary<string, string> { ["PROJECT_DIR"] = "tools/Strongroom.Cli" }, cli.BuildArgs);
+
+        // One file: no per-project Dockerfile comes back beside it.
+        var others = new[] { "services", "tools" }
+            .SelectMany(r => Directory.EnumerateFiles(Path.Combine(RepoPaths.Root, r), "Dockerfile*", SearchOption.AllDirectories))
+            .Select(f => Path.GetRelativePath(RepoPaths.Root, f));
+        Assert.Empty(others);
+    }
+
+    [Fact]
+    public void The_cli_image_runs_no_listener_and_so_has_no_health_check()
+    {
+        var d = DockerImages.Built(CallGraph.OperatorTool);
+        Assert.Equal("NONE", d.FinalStage.Single(i => i.Keyword == "HEALTHCHECK").Arguments);
+        Assert.DoesNotContain(d.FinalStage, i => i.Keyword == "EXPOSE");
+        Assert.DoesNotContain(d.FinalStage, i => i.Arguments.Contains("Strongroom__Listeners", StringComparison.Ordinal));
     }
 
     [Fact]
     public void The_runner_image_has_bubblewrap_python_and_the_jobs_where_JobsRoot_points()
     {
-        var d = DockerfileText.Load("services/runner/Dockerfile");
-        var install = d.FinalStage.Single(i => i.Keyword == "RUN" && i.Arguments.Contains("apt-get install", StringComparison.Ordinal)).Arguments;
-        Assert.Contains("bubblewrap", install, StringComparison.Ordinal);
-        Assert.Contains("python3", install, StringComparison.Ordinal);
+        var d = DockerImages.Built("runner");
+        var installs = string.Join(' ', d.FinalStage.Where(i => i.Keyword == "RUN" && i.Arguments.Contains("apt-get install", StringComparison.Ordinal)).Select(i => i.Arguments));
+        Assert.Contains("bubblewrap", installs, StringComparison.Ordinal);
+        Assert.Contains("python3", installs, StringComparison.Ordinal);
         Assert.Contains(d.FinalStage, i => i.Keyword == "COPY" && i.Arguments == "examples/jobs/ /opt/strongroom/examples/jobs/");
         Assert.Contains(d.FinalStage, i => i.Keyword == "ENV" && i.Arguments.Contains("Runner__JobsRoot=/opt/strongroom", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [MemberData(nameof(ServicesButTheRunner))]
+    public void No_other_service_image_gets_the_sandbox_packages_or_the_sample_jobs(string service)
+    {
+        var d = DockerImages.Built(service);
+        Assert.DoesNotContain(d.FinalStage, i => i.Arguments.Contains("bubblewrap", StringComparison.Ordinal) || i.Arguments.Contains("python3", StringComparison.Ordinal));
+        Assert.DoesNotContain(d.FinalStage, i => i.Arguments.Contains("examples/jobs", StringComparison.Ordinal) || i.Arguments.Contains("Runner__", StringComparison.Ordinal));
+        Assert.DoesNotContain(d.FinalStage, i => i.Keyword == "USER" && !ComposeRules.IsNonRootUser(i.Arguments));
     }
 
     [Fact]
@@ -113,34 +138,5 @@ public sealed class DockerfileTests
         Assert.NotNull(DockerfileRules.Ignored("libs/Strongroom.Crypto/obj/project.assets.json", patterns));
         Assert.NotNull(DockerfileRules.Ignored(".dev/secrets/kms-passphrase", patterns));
         Assert.Null(DockerfileRules.Ignored("libs/Strongroom.Crypto/Strongroom.Crypto.csproj", patterns));
-    }
-
-    private const string BadDockerfile = """
-        FROM mcr.microsoft.com/dotnet/sdk:10.0
-        WORKDIR /src
-        COPY . .
-        COPY services/kms/Strongroom.Kms.csproj elsewhere/
-        COPY no/such/folder/ x/
-        RUN dotnet restore services/kms/Strongroom.Kms.csproj
-        RUN dotnet publish services/kms/Strongroom.Kms.csproj -c Debug -o /app
-        USER root
-        ENTRYPOINT ["dotnet", "/app/Strongroom.Kms.dll"]
-        """;
-
-    [Fact]
-    public void A_deliberately_bad_Dockerfile_breaks_every_rule()
-    {
-        var bad = DockerfileText.Parse("bad/Dockerfile", BadDockerfile);
-        Assert.NotEmpty(DockerfileRules.MultiStage(bad, AspNet));
-        var restore = DockerfileRules.RestoreLayer(bad, "services/kms/Strongroom.Kms.csproj");
-        Assert.Contains(restore, p => p.Contains("'.' is copied before the restore", StringComparison.Ordinal));
-        Assert.Contains(restore, p => p.Contains("not its own folder", StringComparison.Ordinal));
-        Assert.Contains(restore, p => p.Contains("Strongroom.Hosting.csproj is referenced but not copied", StringComparison.Ordinal));
-        Assert.Contains(restore, p => p.Contains("publish line", StringComparison.Ordinal));
-        Assert.NotEmpty(DockerfileRules.NonRoot(bad));
-        Assert.NotEmpty(DockerfileRules.HealthCheck(bad));
-        var copies = DockerfileRules.CopySourcesExist(bad, RepoPaths.Root, ["**/obj", "no"]);
-        Assert.Contains(copies, p => p.Contains("no/such/folder/", StringComparison.Ordinal));
-        Assert.NotEmpty(DockerfileRules.HealthCheck(DockerfileText.Parse("d", "FROM x\nHEALTHCHECK CMD [\"curl\", \"-fsS\", \"http://127.0.0.1:9090/healthz\"]\nENV Strongroom__Listeners__Health=127.0.0.1:8080\n")));
     }
 }

@@ -12,5 +12,8 @@ public static class DeploymentFiles
     public static IEnumerable<string> KubernetesManifests =>
         Directory.EnumerateFiles(KubernetesFolder, "*.yaml", SearchOption.AllDirectories).Order(StringComparer.Ordinal);
 
-    public static string Dockerfile(string service) => Path.Combine(RepoPaths.Root, "services", service, "Dockerfile");
+    /// <summary>The one Dockerfile every image is a stage of (repository-relative, as compose names it).</summary>
+    public const string DockerfilePath = "Dockerfile";
+
+    public static string Dockerfile => Path.Combine(RepoPaths.Root, DockerfilePath);
 }
