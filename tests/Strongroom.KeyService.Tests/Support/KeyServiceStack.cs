@@ -58,16 +58,8 @@ public sealed class KeyServiceStack : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        var passphrase = Path.Combine(Root, "kms-passphrase");
-        SecureFile.WriteAllText(passphrase, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)), secret: true);
         var (kmsPublic, kmsAdmin) = (Ports.Free(), Ports.Free());
-        Kms = Build("kms", WorkloadIdentity.Kms, kmsPublic, kmsAdmin, new()
-        {
-            ["Kms:StorePath"] = Path.Combine(Root, "kms", "kms.store"),
-            ["Kms:PassphraseFile"] = passphrase,
-            ["Kms:CreateStoreIfMissing"] = "true",
-            ["Kms:AllowZeroDestroyGrace"] = "true",
-        }, b => b.AddKms(), a => a.MapKms());
+        Kms = InProcessServices.Build(Pki, "kms", WorkloadIdentity.Kms, kmsPublic, kmsAdmin, InProcessServices.LocalKmsSettings(Pki), b => b.AddKms(), a => a.MapKms());
         await Kms.StartAsync();
         KmsAdmin = $"https://127.0.0.1:{kmsAdmin}";
 
@@ -86,7 +78,7 @@ public sealed class KeyServiceStack : IAsyncLifetime
     private async Task StartKeyServiceAsync()
     {
         var (ksPublic, ksAdmin) = (_ksPublic, _ksAdmin);
-        KeyService = Build("keyservice", WorkloadIdentity.KeyService, ksPublic, ksAdmin, new()
+        KeyService = InProcessServices.Build(Pki, "keyservice", WorkloadIdentity.KeyService, ksPublic, ksAdmin, new Dictionary<string, string?>
         {
             ["KeyService:StorePath"] = StorePath,
             ["KeyService:Custody:AllowZeroDestroyGrace"] = "true",
@@ -105,46 +97,8 @@ public sealed class KeyServiceStack : IAsyncLifetime
         KeyServiceAdmin = $"https://127.0.0.1:{ksAdmin}";
     }
 
-    private WebApplication Build(string service, WorkloadIdentity identity, int publicPort, int adminPort, Dictionary<string, string?> extra,
-        Action<WebApplicationBuilder> add, Action<WebApplication> map)
-    {
-        var certificate = Pki.Issue(identity);
-        var settings = new Dictionary<string, string?>
-        {
-            ["Strongroom:Tls:CaFile"] = Pki.CaFile,
-            ["Strongroom:Tls:CertFile"] = certificate.Certificate,
-            ["Strongroom:Tls:KeyFile"] = certificate.Key,
-            ["Strongroom:Listeners:Public"] = $"127.0.0.1:{publicPort}",
-            ["Strongroom:Listeners:Admin"] = $"127.0.0.1:{adminPort}",
-            ["Strongroom:Audit:Path"] = Path.Combine(Root, service, "audit.log"),
-        };
-        foreach (var (k, v) in extra)
-        {
-            settings[k] = v;
-        }
-
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = Root });
-        builder.Configuration.Sources.Clear();
-        builder.Configuration.AddJsonFile(Path.Combine(RepoPaths.Root, "services", service, "appsettings.json"), optional: false);
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.Logging.ClearProviders();
-        builder.AddStrongroomHosting();
-        add(builder);
-        var app = builder.Build();
-        app.MapStrongroomDefaults();
-        map(app);
-        return app;
-    }
-
     /// <summary>A call invoker presenting <paramref name="identity"/>'s certificate and expecting <paramref name="service"/>.</summary>
-    public CallInvoker Invoker(WorkloadIdentity identity, string address, string service = "keyservice")
-    {
-        var certificate = Pki.Issue(identity);
-        return MtlsChannelFactory.Create(
-            new DownstreamOptions { Address = address, Identity = service, Deadline = TimeSpan.FromSeconds(60) },
-            new ReloadingCertificate(certificate.Certificate, certificate.Key, TimeSpan.FromSeconds(1)),
-            new PeerCertificateValidator(new TrustAnchor(Pki.CaFile, TimeSpan.FromSeconds(1)), EmptyDenyList.Instance));
-    }
+    public CallInvoker Invoker(WorkloadIdentity identity, string address, string service = "keyservice") => InProcessServices.Invoker(Pki, identity, address, service);
 
     public V1.KeyService.KeyServiceClient Public(WorkloadIdentity identity) => new(Invoker(identity, KeyServicePublic));
 

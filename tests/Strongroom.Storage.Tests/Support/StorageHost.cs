@@ -62,17 +62,10 @@ public sealed class StorageHost : IAsyncDisposable
         var signer = new TestCheckpointSigner(Checkpoint.OriginFor(Deployment));
         var operatorKey = Ed25519KeyPair.Generate();
         using var operatorJwk = JsonWebKey.FromPublicKey(operatorKey.PublicKey);
-        var certificate = pki.Issue(WorkloadIdentity.Storage);
         var adminPort = Ports.Free();
         var databasePath = Path.Combine(pki.Root, "storage", "storage.db");
         var settings = new Dictionary<string, string?>
         {
-            ["Strongroom:Tls:CaFile"] = pki.CaFile,
-            ["Strongroom:Tls:CertFile"] = certificate.Certificate,
-            ["Strongroom:Tls:KeyFile"] = certificate.Key,
-            ["Strongroom:Listeners:Public"] = $"127.0.0.1:{publicPort}",
-            ["Strongroom:Listeners:Admin"] = $"127.0.0.1:{adminPort}",
-            ["Strongroom:Audit:Path"] = Path.Combine(pki.Root, "storage", "audit.log"),
             ["Storage:Deployment"] = Deployment,
             ["Storage:Backend"] = "Sqlite",
             ["Storage:SqlitePath"] = databasePath,
@@ -80,17 +73,13 @@ public sealed class StorageHost : IAsyncDisposable
             ["Storage:LogVerifierKey"] = signer.Verifier.ToString(),
             ["Storage:OperatorKeys:0"] = operatorJwk.ToJson(),
         };
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = pki.Root });
-        builder.Configuration.Sources.Clear();
-        builder.Configuration.AddJsonFile(Path.Combine(RepoPaths.Root, "services", "storage", "appsettings.json"), optional: false);
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.Logging.ClearProviders();
-        builder.AddStrongroomHosting();
-        builder.Services.AddSingleton<ICheckpointSigner>(signer);
-        builder.AddStorage();
-        var app = builder.Build();
-        app.MapStrongroomDefaults();
-        app.MapStorage();
+        var app = InProcessServices.Build(pki, "storage", WorkloadIdentity.Storage, publicPort, adminPort, settings,
+            b =>
+            {
+                b.Services.AddSingleton<ICheckpointSigner>(signer);
+                b.AddStorage();
+            },
+            a => a.MapStorage());
         await app.StartAsync();
         return new StorageHost(app, signer, operatorKey, publicPort, adminPort, databasePath);
     }
