@@ -44,6 +44,9 @@ Directory.CreateDirectory(outDir);
 var file = Path.Combine(outDir, (options.Smoke ? "smoke-" : "") + DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture) + ".md");
 await File.WriteAllTextAsync(file, markdown);
 Console.WriteLine("==> wrote " + file);
+var json = Path.ChangeExtension(file, ".json");
+await File.WriteAllTextAsync(json, report.ToJson());
+Console.WriteLine("==> wrote " + json);
 
 var problems = report.Problems();
 foreach (var p in problems)

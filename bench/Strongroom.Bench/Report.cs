@@ -16,7 +16,7 @@ internal sealed record KmsResult(long Messages, int DecryptCalls, int KeyVersion
     public double Per10000 => Messages == 0 ? double.NaN : DecryptCalls * 10000.0 / Messages;
 }
 
-internal sealed class Report(BenchOptions options)
+internal sealed partial class Report(BenchOptions options)
 {
     private readonly string _loadAverage = ReadLoadAverage();
     private readonly DateTime _started = DateTime.UtcNow;
