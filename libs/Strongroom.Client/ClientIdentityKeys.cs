@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Strongroom.Crypto;
+using Strongroom.Pki;
 
 namespace Strongroom.Client;
 
@@ -74,7 +75,7 @@ public sealed class ClientIdentityKeys : IDisposable
         var openssh = FormatOpenSshPrivateKey(comment ?? "");
         try
         {
-            OwnerOnlyFile.Write(Path.Combine(directory, SigningKeyFile), openssh);
+            SecureFile.WriteAllBytes(Path.Combine(directory, SigningKeyFile), openssh, secret: true);
         }
         finally
         {
@@ -84,16 +85,16 @@ public sealed class ClientIdentityKeys : IDisposable
         var sealingPrivate = FormatX25519PrivateJwk();
         try
         {
-            OwnerOnlyFile.Write(Path.Combine(directory, SealingKeyFile), sealingPrivate);
+            SecureFile.WriteAllBytes(Path.Combine(directory, SealingKeyFile), sealingPrivate, secret: true);
         }
         finally
         {
             CryptographicOperations.ZeroMemory(sealingPrivate);
         }
 
-        OwnerOnlyFile.Write(Path.Combine(directory, SigningPublicFile), Encoding.UTF8.GetBytes(AuthorizedKeyLine(comment) + "\n"));
-        OwnerOnlyFile.Write(Path.Combine(directory, SigningJwkFile), Encoding.UTF8.GetBytes(SigningPublicJwk() + "\n"));
-        OwnerOnlyFile.Write(Path.Combine(directory, SealingJwkFile), Encoding.UTF8.GetBytes(SealingPublicJwk() + "\n"));
+        SecureFile.WriteAllText(Path.Combine(directory, SigningPublicFile), AuthorizedKeyLine(comment) + "\n", secret: true);
+        SecureFile.WriteAllText(Path.Combine(directory, SigningJwkFile), SigningPublicJwk() + "\n", secret: true);
+        SecureFile.WriteAllText(Path.Combine(directory, SealingJwkFile), SealingPublicJwk() + "\n", secret: true);
     }
 
     /// <summary>Reads the private files back; the public files must name the same keys (a mixed-up folder is refused).</summary>

@@ -1,5 +1,6 @@
 using System.Text;
 using Strongroom.KeyLog;
+using Strongroom.Pki;
 using StorageApi = Strongroom.Storage.V1;
 
 namespace Strongroom.Client;
@@ -34,7 +35,7 @@ public static class KeyLogPin
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(checkpoint);
-        OwnerOnlyFile.Write(path, Encoding.UTF8.GetBytes(checkpoint.Note));
+        SecureFile.WriteAllText(path, checkpoint.Note, secret: true);
     }
 }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Strongroom.Pki;
 
 namespace Strongroom.Client;
 
@@ -26,7 +27,7 @@ public sealed record SubmittedJob(string JobId, string JobName, string Format, b
             ["request_sha256"] = Convert.ToHexStringLower(RequestSha256),
             ["submitted_at"] = SubmittedAt,
         };
-        OwnerOnlyFile.Write(folder.JobRecord(JobId), System.Text.Encoding.UTF8.GetBytes(json.ToJsonString() + "\n"));
+        SecureFile.WriteAllText(folder.JobRecord(JobId), json.ToJsonString() + "\n", secret: true);
     }
 
     /// <summary>Null when this client folder has no record of the job (it was submitted elsewhere).</summary>

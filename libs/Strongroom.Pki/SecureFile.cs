@@ -1,3 +1,6 @@
+using System.Security.Cryptography;
+using System.Text;
+
 namespace Strongroom.Pki;
 
 /// <summary>Writes files atomically, creating them owner-only (0600) from the first byte.</summary>
@@ -11,6 +14,27 @@ public static class SecureFile
     /// over the target, so a reader (a reloading service) never sees a half-written file.
     /// </summary>
     public static void WriteAllText(string path, string contents, bool secret)
+    {
+        ArgumentNullException.ThrowIfNull(contents);
+        var bytes = Encoding.UTF8.GetBytes(contents);
+        try
+        {
+            WriteAllBytes(path, bytes, secret);
+        }
+        finally
+        {
+            if (secret)
+            {
+                CryptographicOperations.ZeroMemory(bytes);
+            }
+        }
+    }
+
+    /// <summary>
+    /// As <see cref="WriteAllText"/>, for bytes: secret files are owner-only (0600) from the first
+    /// byte, others also world-readable (0644); a crash never leaves half a file.
+    /// </summary>
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> contents, bool secret)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
@@ -29,10 +53,8 @@ public static class SecureFile
         try
         {
             using (var stream = new FileStream(temp, options))
-            using (var writer = new StreamWriter(stream))
             {
-                writer.Write(contents);
-                writer.Flush();
+                stream.Write(contents);
                 stream.Flush(flushToDisk: true);
             }
 

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Strongroom.Cli.Dev;
 using Strongroom.Cli.Experimenter;
 using Strongroom.Client;
+using Strongroom.Pki;
 using Strongroom.Stack;
 using RunnerApi = Strongroom.Runner.V1;
 
@@ -130,7 +131,8 @@ public static class JobCommands
         var clear = verified.Output ?? [];
         if (outFile is not null)
         {
-            WriteOwnerOnly(outFile, clear);
+            // The clear output is the secret the whole system protects: 0600 from the first byte, replaced atomically.
+            SecureFile.WriteAllBytes(outFile, clear, secret: true);
         }
 
         if (json)
@@ -168,25 +170,5 @@ public static class JobCommands
         }
 
         return ExitCodes.Ok;
-    }
-
-    /// <summary>The clear output is the secret the whole system protects: 0600 from the first byte, replaced atomically.</summary>
-    private static void WriteOwnerOnly(string path, byte[] contents)
-    {
-        var full = Path.GetFullPath(path);
-        var temporary = full + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using (var stream = new FileStream(temporary, options))
-        {
-            stream.Write(contents);
-            stream.Flush(flushToDisk: true);
-        }
-
-        File.Move(temporary, full, overwrite: true);
     }
 }
