@@ -53,16 +53,8 @@ public sealed class RealSignerStack : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        var passphrase = Path.Combine(Pki.Root, "kms-passphrase");
-        SecureFile.WriteAllText(passphrase, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)), secret: true);
         var kmsAdmin = Ports.Free();
-        Kms = Build("kms", WorkloadIdentity.Kms, Ports.Free(), kmsAdmin, new()
-        {
-            ["Kms:StorePath"] = Path.Combine(Pki.Root, "kms", "kms.store"),
-            ["Kms:PassphraseFile"] = passphrase,
-            ["Kms:CreateStoreIfMissing"] = "true",
-            ["Kms:AllowZeroDestroyGrace"] = "true",
-        }, b => b.AddKms(), a => a.MapKms());
+        Kms = Build("kms", WorkloadIdentity.Kms, Ports.Free(), kmsAdmin, InProcessServices.LocalKmsSettings(Pki), b => b.AddKms(), a => a.MapKms());
         await Kms.StartAsync();
 
         Signer = Build("signer", WorkloadIdentity.Signer, SignerPublic, SignerAdmin, new()
@@ -104,44 +96,10 @@ public sealed class RealSignerStack : IAsyncLifetime
 
     public const string StorageStackDeployment = "test";
 
-    private WebApplication Build(string service, WorkloadIdentity identity, int publicPort, int adminPort, Dictionary<string, string?> extra, Action<WebApplicationBuilder> add, Action<WebApplication> map)
-    {
-        var certificate = Pki.Issue(identity);
-        var settings = new Dictionary<string, string?>
-        {
-            ["Strongroom:Tls:CaFile"] = Pki.CaFile,
-            ["Strongroom:Tls:CertFile"] = certificate.Certificate,
-            ["Strongroom:Tls:KeyFile"] = certificate.Key,
-            ["Strongroom:Listeners:Public"] = $"127.0.0.1:{publicPort}",
-            ["Strongroom:Listeners:Admin"] = $"127.0.0.1:{adminPort}",
-            ["Strongroom:Audit:Path"] = Path.Combine(Pki.Root, service, "audit.log"),
-        };
-        foreach (var (k, v) in extra)
-        {
-            settings[k] = v;
-        }
+    private WebApplication Build(string service, WorkloadIdentity identity, int publicPort, int adminPort, Dictionary<string, string?> extra, Action<WebApplicationBuilder> add, Action<WebApplication> map) =>
+        InProcessServices.Build(Pki, service, identity, publicPort, adminPort, extra, add, map);
 
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = Pki.Root });
-        builder.Configuration.Sources.Clear();
-        builder.Configuration.AddJsonFile(Path.Combine(RepoPaths.Root, "services", service, "appsettings.json"), optional: false);
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.Logging.ClearProviders();
-        builder.AddStrongroomHosting();
-        add(builder);
-        var app = builder.Build();
-        app.MapStrongroomDefaults();
-        map(app);
-        return app;
-    }
-
-    public CallInvoker Invoker(WorkloadIdentity identity, int port, string service)
-    {
-        var certificate = Pki.Issue(identity);
-        return MtlsChannelFactory.Create(
-            new DownstreamOptions { Address = $"https://127.0.0.1:{port}", Identity = service, Deadline = TimeSpan.FromSeconds(60) },
-            new ReloadingCertificate(certificate.Certificate, certificate.Key, TimeSpan.FromSeconds(1)),
-            new PeerCertificateValidator(new TrustAnchor(Pki.CaFile, TimeSpan.FromSeconds(1)), EmptyDenyList.Instance));
-    }
+    public CallInvoker Invoker(WorkloadIdentity identity, int port, string service) => InProcessServices.Invoker(Pki, identity, $"https://127.0.0.1:{port}", service);
 
     public async Task<Checkpoint> WaitForCheckpointAsync(long atLeast)
     {
