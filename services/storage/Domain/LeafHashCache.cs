@@ -16,11 +16,13 @@ public sealed class LeafHashCache(IStorageStore store)
 {
     private readonly Lock _lock = new();
 
-    // Replaced, never changed in place: a proof in flight keeps the array it read.
-    private byte[][] _leaves = [];
+    // Replaced, never changed in place: a proof in flight keeps the leaves it read. Size and Root
+    // are the checkpoint those leaves last hashed to, so repeated proofs against the same
+    // checkpoint (the common case: the latest one) do not hash the whole prefix again.
+    private Verified _verified = new([], 0, MerkleTree.EmptyRoot());
 
     /// <summary>How many leaves are held (for tests and diagnostics).</summary>
-    public int CachedSize => Volatile.Read(ref _leaves).Length;
+    public int CachedSize => Volatile.Read(ref _verified).Leaves.Length;
 
     /// <summary>
     /// Leaf hashes of the first <c>checkpoint.TreeSize</c> entries (the list may be longer: proofs
@@ -31,17 +33,20 @@ public sealed class LeafHashCache(IStorageStore store)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         var size = checkpoint.TreeSize;
-        var cached = Volatile.Read(ref _leaves);
+        var verified = Volatile.Read(ref _verified);
+        if (verified.Size == size && verified.Root.AsSpan().SequenceEqual(checkpoint.RootHash))
+        {
+            // These very leaves already hashed to this very checkpoint.
+            return verified.Leaves;
+        }
+
+        var cached = verified.Leaves;
         var candidate = cached.Length >= size ? cached : await ExtendAsync(cached, size, ct);
 
         // Checked even when nothing was read: what the cache proves must hash to the checkpoint it proves against.
         if (candidate.Length >= size && MerkleTree.RootHash(candidate, size).AsSpan().SequenceEqual(checkpoint.RootHash))
         {
-            if (candidate.Length > cached.Length)
-            {
-                Keep(candidate);
-            }
-
+            Keep(new Verified(candidate, size, checkpoint.RootHash));
             return candidate;
         }
 
@@ -66,15 +71,17 @@ public sealed class LeafHashCache(IStorageStore store)
         return extended;
     }
 
-    private void Keep(byte[][] verified)
+    private void Keep(Verified verified)
     {
         lock (_lock)
         {
             // Every kept array is a prefix of the one signed log, so the longer one holds the shorter.
-            if (verified.Length > _leaves.Length)
+            if (verified.Leaves.Length >= _verified.Leaves.Length)
             {
-                Volatile.Write(ref _leaves, verified);
+                Volatile.Write(ref _verified, verified);
             }
         }
     }
+
+    private sealed record Verified(byte[][] Leaves, long Size, byte[] Root);
 }
